@@ -1,0 +1,3 @@
+using WgRouted.Service.Cli;
+
+return await CommandLine.InvokeAsync(args);
