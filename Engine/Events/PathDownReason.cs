@@ -1,0 +1,10 @@
+namespace WgRouted.Engine.Events;
+
+public enum PathDownReason
+{
+    ProbesMissed,
+    LinkDown,
+    AddressRemoved,
+    RouteRemoved,
+    SwitchFailed,
+}

@@ -1,0 +1,49 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace WgRouted.Engine;
+
+/// <summary>A WireGuard public key in its canonical base64 form (32 bytes).</summary>
+public readonly record struct PeerKey
+{
+    public const int KeyLength = 32;
+
+    public string Base64 { get; }
+
+    private PeerKey(string base64) => Base64 = base64;
+
+    public static PeerKey Parse(string text) =>
+        TryParse(text, out var key, out var error) ? key : throw new FormatException(error);
+
+    public static bool TryParse([NotNullWhen(true)] string? text, out PeerKey key, [NotNullWhen(false)] out string? error)
+    {
+        key = default;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            error = "a WireGuard key is empty";
+            return false;
+        }
+        Span<byte> bytes = stackalloc byte[KeyLength + 3];
+        if (!Convert.TryFromBase64String(text, bytes, out var written))
+        {
+            error = $"'{text}' is not base64";
+            return false;
+        }
+        if (written != KeyLength)
+        {
+            error = $"'{text}' decodes to {written} bytes; a WireGuard key has {KeyLength}";
+            return false;
+        }
+        key = new PeerKey(Convert.ToBase64String(bytes[..KeyLength]));
+        error = null;
+        return true;
+    }
+
+    public static PeerKey FromBytes(ReadOnlySpan<byte> bytes) =>
+        bytes.Length == KeyLength
+            ? new PeerKey(Convert.ToBase64String(bytes))
+            : throw new ArgumentException($"a WireGuard key has {KeyLength} bytes, not {bytes.Length}", nameof(bytes));
+
+    public byte[] ToBytes() => Convert.FromBase64String(Base64 ?? throw new InvalidOperationException("default PeerKey"));
+
+    public override string ToString() => Base64 ?? "";
+}

@@ -1,0 +1,146 @@
+using WgRouted.Engine.Events;
+
+namespace WgRouted.Engine.Policy;
+
+public sealed partial class EndpointPolicy
+{
+    /// <summary>
+    /// At most one decision for the peer at <paramref name="now"/>: an <see cref="EndpointSwitchDecided"/>, a
+    /// <see cref="PeerUnreachable"/>, or null. Fold the decision back with <see cref="Evolve"/>.
+    /// </summary>
+    public PeerEvent? Decide(PeerState state, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var active = state.Active is { } a ? state.Find(a) : null;
+        var activeUsable = active is not null && IsUsable(state, active, now);
+
+        PathState? best = null;
+        foreach (var p in state.Paths)
+            if (IsUsable(state, p, now) && (best is null || Rank(state, p, best) < 0))
+                best = p;
+
+        if (!activeUsable)
+        {
+            // Rules 3 and 6: leave a dead path at once, but only for a path that has just answered.
+            if (best is not null)
+            {
+                var reason = state.Active is null ? SwitchReason.Initial
+                    : active is null ? SwitchReason.ActiveRemoved
+                    : SwitchReason.ActiveDown;
+                return Switch(state, best, reason, now);
+            }
+            // Rule 7.
+            if (!state.Unreachable && (state.Active is not null || state.Paths.Exists(p => p.Quality.Samples > 0)))
+                return new PeerUnreachable(PeerKey.Parse(state.Id), now, state.Active, Snapshot(state, now));
+            return null;
+        }
+
+        // Rule 4: a path preferred by routing or by endpoint order, once it has held up.
+        PathState? preferred = null;
+        foreach (var p in state.Paths)
+            if (p != active
+                && IsUsable(state, p, now)
+                && ComparePreference(state, p, active!) < 0
+                && HasHeldUp(p, now)
+                && (preferred is null || Rank(state, p, preferred) < 0))
+                preferred = p;
+        if (preferred is not null)
+            return Switch(state, preferred, SwitchReason.Preferred, now);
+
+        // Rule 5: equal preference, clearly lower RTT for long enough, and not too often.
+        if (state.LastSwitchAt is { } last && now - last < Options.MinSwitchInterval)
+            return null;
+        PathState? faster = null;
+        foreach (var p in state.Paths)
+            if (p != active
+                && p.RttBetterSince is { } since
+                && now - since >= Options.RttSustain
+                && IsUsable(state, p, now)
+                && ComparePreference(state, p, active!) == 0
+                && p.Quality.SrttMs is { } srtt
+                && active!.Quality.SrttMs is { } activeSrtt
+                && IsRttBetter(srtt, activeSrtt)
+                && (faster is null || Rank(state, p, faster) < 0))
+                faster = p;
+        return faster is null ? null : Switch(state, faster, SwitchReason.Rtt, now);
+    }
+
+    private bool HasHeldUp(PathState p, DateTimeOffset now) =>
+        p.UsableSince is { } since && now - since >= Options.HoldDown && p.Quality.ConsecutiveSuccesses >= 2;
+
+    private EndpointSwitchDecided Switch(PeerState state, PathState to, SwitchReason reason, DateTimeOffset now) =>
+        new(PeerKey.Parse(state.Id), now, state.Active, to.Path, reason, Snapshot(state, now));
+
+    /// <summary>
+    /// When <see cref="Decide"/> should run next without any new event: a hold-down or sustain period ends,
+    /// the switch interval ends, or the active path goes stale. Null when nothing is pending.
+    /// </summary>
+    public DateTimeOffset? NextDeadline(PeerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        DateTimeOffset? next = null;
+        void Consider(DateTimeOffset? t)
+        {
+            if (t is { } v && (next is null || v < next))
+                next = v;
+        }
+        var active = state.Active is { } a ? state.Find(a) : null;
+        if (active is not null && FreshUntil(state, active) is { } fresh)
+            Consider(fresh + TimeSpan.FromTicks(1));
+        foreach (var p in state.Paths)
+        {
+            if (p == active || p.Down)
+                continue;
+            if (active is null)
+            {
+                if (p.Quality.LastSuccessAt is not null)
+                    Consider(state.LastEventAt);
+                continue;
+            }
+            if (p.UsableSince is { } since && ComparePreference(state, p, active) < 0)
+                Consider(since + Options.HoldDown);
+            if (p.RttBetterSince is { } better)
+            {
+                Consider(better + Options.RttSustain);
+                if (state.LastSwitchAt is { } last)
+                    Consider(last + Options.MinSwitchInterval);
+            }
+        }
+        return next;
+    }
+
+    /// <summary>Rule 2: the kernel's preferred source first, then configured endpoint order, then smoothed RTT.</summary>
+    public int Rank(PeerState state, PathState x, PathState y)
+    {
+        var c = ComparePreference(state, x, y);
+        if (c != 0)
+            return c;
+        c = (x.Quality.SrttMs ?? double.MaxValue).CompareTo(y.Quality.SrttMs ?? double.MaxValue);
+        return c != 0 ? c : AddressComparer.Compare(x.Path, y.Path);
+    }
+
+    /// <summary>Rule 2's first two keys only.</summary>
+    public static int ComparePreference(PeerState state, PathState x, PathState y)
+    {
+        var c = IsPreferredSource(state, x).CompareTo(IsPreferredSource(state, y));
+        return c != 0 ? -c : x.Order.CompareTo(y.Order);
+    }
+
+    public static bool IsPreferredSource(PeerState state, PathState path) =>
+        state.PreferredSourceFor(path.Path.Dst.Address) is { } src && src.Equals(path.Path.Src);
+
+    public IReadOnlyList<PathSnapshot> Snapshot(PeerState state, DateTimeOffset now)
+    {
+        var result = new PathSnapshot[state.Paths.Count];
+        for (var i = 0; i < result.Length; i++)
+        {
+            var p = state.Paths[i];
+            var usable = IsUsable(state, p, now);
+            result[i] = new PathSnapshot(
+                p.Path, p.Order, IsPreferredSource(state, p), usable, p.Quality.SrttMs, p.Quality.Loss,
+                p.Quality.ConsecutiveMisses, p.Quality.ConsecutiveSuccesses, p.Quality.LastSuccessAt,
+                usable ? p.UsableSince : null);
+        }
+        return result;
+    }
+}

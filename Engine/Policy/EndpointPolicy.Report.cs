@@ -1,0 +1,45 @@
+using WgRouted.Engine.Events;
+
+namespace WgRouted.Engine.Policy;
+
+public sealed partial class EndpointPolicy
+{
+    /// <summary>
+    /// The path events worth storing after probe results were folded: a path went down (misses) or came
+    /// back, became eligible for failback (two successes), or its RTT or loss moved significantly. Never one
+    /// event per probe. Fold each returned event back with <see cref="Evolve"/>.
+    /// </summary>
+    public List<PeerEvent>? Report(PeerState state, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        List<PeerEvent>? events = null;
+        PeerKey? peer = null;
+        foreach (var p in state.Paths)
+        {
+            var q = p.Quality;
+            var r = p.Reported;
+            PeerEvent? e = null;
+            if (!p.Down && q.ConsecutiveMisses >= Options.LossThreshold)
+                e = new PathWentDown(peer ??= PeerKey.Parse(state.Id), now, p.Path, PathDownReason.ProbesMissed);
+            else if (p.Down && q.ConsecutiveSuccesses > 0 && q.LastProbeAt > r.LastProbeAt)
+                e = new PathCameUp(peer ??= PeerKey.Parse(state.Id), now, p.Path, q);
+            else if (!p.Down && IsSignificant(q, r))
+                e = new PathMeasured(peer ??= PeerKey.Parse(state.Id), now, p.Path, q);
+            if (e is not null)
+                (events ??= []).Add(e);
+        }
+        return events;
+    }
+
+    private static bool IsSignificant(PathQuality q, PathQuality r)
+    {
+        if (q.ConsecutiveSuccesses >= 2 && r.ConsecutiveSuccesses < 2)
+            return true;
+        if (q.SrttMs is not { } srtt)
+            return false;
+        if (r.SrttMs is not { } reported)
+            return true;
+        return Math.Abs(srtt - reported) >= Math.Max(reported * PolicyOptions.ReportRttFraction, PolicyOptions.ReportRttMinMs)
+            || Math.Abs(q.Loss - r.Loss) >= PolicyOptions.ReportLossStep;
+    }
+}

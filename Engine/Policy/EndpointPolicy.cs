@@ -1,0 +1,172 @@
+using WgRouted.Engine.Events;
+
+namespace WgRouted.Engine.Policy;
+
+/// <summary>
+/// The endpoint policy: <see cref="Evolve"/> folds a peer's events into its state, <see cref="Report"/> says which
+/// path changes are worth storing, <see cref="Decide"/> picks the path. Pure: time comes only from events and
+/// from the <c>now</c> the caller passes.
+/// </summary>
+public sealed partial class EndpointPolicy(PolicyOptions options)
+{
+    public PolicyOptions Options { get; } = options;
+
+    public PeerState Evolve(PeerState? state, PeerEvent e)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        state ??= new PeerState { Id = e.Peer.Base64 };
+        state.Version++;
+        state.LastEventAt = e.At;
+        switch (e)
+        {
+            case PeerConfigured c:
+                state.Interface = c.Interface;
+                state.Endpoints = [.. c.Endpoints];
+                state.ProbePort = c.ProbePort;
+                break;
+            case CandidatesResolved r:
+                ApplyCandidates(state, r);
+                break;
+            case PreferredSourceChanged p:
+                state.PreferredSources.RemoveAll(s => s.Dst.Equals(p.Dst));
+                state.PreferredSources.Add(new PreferredSource(p.Dst, p.Src));
+                UpdateRttBetter(state, e.At);
+                break;
+            case ProbeReplied r when state.Find(r.Path) is { } path:
+                UpdatePath(state, path, e.At, p => p.Quality = p.Quality.WithReply(r.At, r.RttMs));
+                break;
+            case ProbeMissed m when state.Find(m.Path) is { } path:
+                UpdatePath(state, path, e.At, p => p.Quality = p.Quality.WithMiss(m.At));
+                break;
+            case PathMeasured m when state.Find(m.Path) is { } path:
+                UpdatePath(state, path, e.At, p => p.Quality = p.Reported = m.Quality);
+                break;
+            case PathWentDown d when state.Find(d.Path) is { } path:
+                UpdatePath(state, path, e.At, p =>
+                {
+                    p.Down = true;
+                    p.Reported = p.Quality;
+                });
+                break;
+            case PathCameUp u when state.Find(u.Path) is { } path:
+                UpdatePath(state, path, e.At, p =>
+                {
+                    p.Down = false;
+                    p.Quality = p.Reported = u.Quality;
+                });
+                break;
+            case HandshakeObserved h:
+                state.LatestHandshake = h.LatestHandshake;
+                break;
+            case EndpointObserved o:
+                state.ObservedEndpoint = o.Endpoint;
+                break;
+            case EndpointSwitchDecided d:
+                state.Active = d.To;
+                state.ActiveSince = e.At;
+                state.LastSwitchAt = e.At;
+                state.Switch = SwitchStatus.Decided;
+                state.Unreachable = false;
+                UpdateRttBetter(state, e.At);
+                break;
+            case EndpointSwitched s when s.Path == state.Active:
+                state.Switch = SwitchStatus.Applied;
+                break;
+            case SwitchConverged c when c.Path == state.Active:
+                state.Switch = SwitchStatus.Converged;
+                break;
+            case SwitchFailed f:
+                if (f.Path == state.Active)
+                    state.Switch = SwitchStatus.Failed;
+                if (state.Find(f.Path) is { } failed)
+                    UpdatePath(state, failed, e.At, p => p.Down = true);
+                break;
+            case PeerUnreachable:
+                state.Unreachable = true;
+                break;
+        }
+        return state;
+    }
+
+    private void ApplyCandidates(PeerState state, CandidatesResolved r)
+    {
+        var paths = new List<PathState>(r.Candidates.Count);
+        foreach (var c in r.Candidates)
+        {
+            if (paths.Exists(p => p.Path == c.Path))
+                continue;
+            var existing = state.Find(c.Path);
+            if (existing is null)
+                paths.Add(new PathState { Path = c.Path, Order = c.Order });
+            else
+            {
+                existing.Order = c.Order;
+                paths.Add(existing);
+            }
+        }
+        state.Paths = paths;
+        UpdateRttBetter(state, r.At);
+    }
+
+    private void UpdatePath(PeerState state, PathState path, DateTimeOffset at, Action<PathState> change)
+    {
+        var wasUsable = IsUsable(state, path, at);
+        change(path);
+        var usable = IsUsable(state, path, at);
+        if (!usable)
+            path.UsableSince = null;
+        else if (!wasUsable || path.UsableSince is null)
+            path.UsableSince = at;
+        UpdateRttBetter(state, at);
+    }
+
+    /// <summary>Rule 1: a present, not reported down, recently answering path with fewer than LossThreshold misses in a row.</summary>
+    public bool IsUsable(PeerState state, PathState path, DateTimeOffset now) =>
+        !path.Down
+        && path.Quality.ConsecutiveMisses < Options.LossThreshold
+        && FreshUntil(state, path) is { } until
+        && now <= until;
+
+    /// <summary>Until when the last successful probe keeps the path usable (three probe intervals).</summary>
+    public DateTimeOffset? FreshUntil(PeerState state, PathState path)
+    {
+        if (path.Quality.LastSuccessAt is not { } last)
+            return null;
+        var standby = last + PolicyOptions.FreshIntervals * Options.StandbyInterval;
+        if (state.Active != path.Path)
+            return standby;
+        var active = last + PolicyOptions.FreshIntervals * Options.ActiveInterval;
+        // A path that just became active was probed at the standby rate: give the prober three active
+        // intervals from the switch to probe it at the active rate.
+        if (state.ActiveSince is { } since)
+        {
+            var grace = since + PolicyOptions.FreshIntervals * Options.ActiveInterval;
+            var graced = grace < standby ? grace : standby;
+            return graced > active ? graced : active;
+        }
+        return active;
+    }
+
+    private void UpdateRttBetter(PeerState state, DateTimeOffset at)
+    {
+        var active = state.Active is { } a ? state.Find(a) : null;
+        var activeSrtt = active is not null && IsUsable(state, active, at) ? active.Quality.SrttMs : null;
+        foreach (var p in state.Paths)
+        {
+            var better = activeSrtt is { } reference
+                && p != active
+                && IsUsable(state, p, at)
+                && ComparePreference(state, p, active!) == 0
+                && p.Quality.SrttMs is { } srtt
+                && IsRttBetter(srtt, reference);
+            if (!better)
+                p.RttBetterSince = null;
+            else
+                p.RttBetterSince ??= at;
+        }
+    }
+
+    /// <summary>Rule 5: better by at least max(RttImprovementPercent %, RttImprovementMinMs).</summary>
+    public bool IsRttBetter(double candidateMs, double activeMs) =>
+        activeMs - candidateMs >= Math.Max(activeMs * Options.RttImprovementPercent / 100, Options.RttImprovementMinMs);
+}

@@ -1,0 +1,25 @@
+namespace WgRouted.Engine.Policy;
+
+/// <summary>The endpoint policy's knobs; defaults are the documented ones.</summary>
+public sealed record PolicyOptions
+{
+    public TimeSpan HoldDown { get; init; } = TimeSpan.FromMilliseconds(400);
+    public double RttImprovementPercent { get; init; } = 10;
+    public double RttImprovementMinMs { get; init; } = 2;
+    public TimeSpan RttSustain { get; init; } = TimeSpan.FromMilliseconds(5000);
+    public TimeSpan MinSwitchInterval { get; init; } = TimeSpan.FromMilliseconds(10000);
+    public int LossThreshold { get; init; } = 3;
+    public TimeSpan ActiveInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan StandbyInterval { get; init; } = TimeSpan.FromMilliseconds(1000);
+
+    /// <summary>A path must have answered within this many of its probe intervals to be usable.</summary>
+    public const int FreshIntervals = 3;
+
+    /// <summary>PathMeasured is stored when srtt moves by this fraction (or by <see cref="ReportRttMinMs"/>) since the last one stored.</summary>
+    public const double ReportRttFraction = 0.10;
+    public const double ReportRttMinMs = 1.0;
+    /// <summary>... or when loss moves by this much.</summary>
+    public const double ReportLossStep = 0.10;
+
+    public static readonly PolicyOptions Default = new();
+}
