@@ -35,17 +35,10 @@ public sealed partial class EndpointPolicy
             return null;
         }
 
-        // Rule 4: a path preferred by routing or by endpoint order, once it has held up.
-        PathState? preferred = null;
-        foreach (var p in state.Paths)
-            if (p != active
-                && IsUsable(state, p, now)
-                && ComparePreference(state, p, active!) < 0
-                && HasHeldUp(p, now)
-                && (preferred is null || Rank(state, p, preferred) < 0))
-                preferred = p;
-        if (preferred is not null)
-            return Switch(state, preferred, SwitchReason.Preferred, now);
+        // Rule 4: the best path, when routing or endpoint order prefers it, once it has held up. Only the best:
+        // a lesser path that happens to be held up already would mean two switches instead of one.
+        if (best is not null && best != active && ComparePreference(state, best, active!) < 0)
+            return HasHeldUp(best, now) ? Switch(state, best, SwitchReason.Preferred, now) : null;
 
         // Rule 5: equal preference, clearly lower RTT for long enough, and not too often.
         if (state.LastSwitchAt is { } last && now - last < Options.MinSwitchInterval)

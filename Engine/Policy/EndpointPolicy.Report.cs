@@ -31,6 +31,16 @@ public sealed partial class EndpointPolicy
         return events;
     }
 
+    /// <summary>Loss is reported when it crosses a band edge, not on every probe of a recovering window.</summary>
+    private static int LossBand(double loss) => loss switch
+    {
+        0 => 0,
+        < 0.05 => 1,
+        < 0.20 => 2,
+        < 0.50 => 3,
+        _ => 4,
+    };
+
     private static bool IsSignificant(PathQuality q, PathQuality r)
     {
         if (q.ConsecutiveSuccesses >= 2 && r.ConsecutiveSuccesses < 2)
@@ -40,6 +50,6 @@ public sealed partial class EndpointPolicy
         if (r.SrttMs is not { } reported)
             return true;
         return Math.Abs(srtt - reported) >= Math.Max(reported * PolicyOptions.ReportRttFraction, PolicyOptions.ReportRttMinMs)
-            || Math.Abs(q.Loss - r.Loss) >= PolicyOptions.ReportLossStep;
+            || LossBand(q.Loss) != LossBand(r.Loss);
     }
 }

@@ -15,7 +15,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
     {
         ArgumentNullException.ThrowIfNull(e);
         state ??= new PeerState { Id = e.Peer.Base64 };
-        state.Version++;
+        state.EventCount++;
         state.LastEventAt = e.At;
         switch (e)
         {

@@ -31,7 +31,8 @@ public sealed class PeerState
     public bool Unreachable { get; set; }
     public DateTimeOffset? LatestHandshake { get; set; }
     public Endpoint? ObservedEndpoint { get; set; }
-    public long Version { get; set; }
+    /// <summary>How many events were folded (not Marten's stream version, which Marten keeps itself).</summary>
+    public long EventCount { get; set; }
     public DateTimeOffset? LastEventAt { get; set; }
 
     public PathState? Find(CandidatePath path)

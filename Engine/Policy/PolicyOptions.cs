@@ -18,8 +18,6 @@ public sealed record PolicyOptions
     /// <summary>PathMeasured is stored when srtt moves by this fraction (or by <see cref="ReportRttMinMs"/>) since the last one stored.</summary>
     public const double ReportRttFraction = 0.10;
     public const double ReportRttMinMs = 1.0;
-    /// <summary>... or when loss moves by this much.</summary>
-    public const double ReportLossStep = 0.10;
 
     public static readonly PolicyOptions Default = new();
 }

@@ -9,6 +9,10 @@ internal static class CommandLine
     public static RootCommand Build()
     {
         var root = new RootCommand("wg-routed: keeps every WireGuard peer on its best (source, destination) path");
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(CheckConfigCommand.Create());
+        root.Subcommands.Add(EventsCommand.Create());
+        root.Subcommands.Add(DemoCommand.Create());
         return root;
     }
 

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using WgRouted.Engine;
+using WgRouted.Engine.Policy;
+using WgRouted.Service.Daemon;
+using WgRouted.Service.Store;
+
+namespace WgRouted.Service.Cli;
+
+internal static class EventsCommand
+{
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var peer = new Option<string?>("--peer") { Description = "only this peer's stream (its public key, base64)" };
+        var since = new Option<DateTimeOffset?>("--since") { Description = "only events at or after this time (ISO 8601)" };
+        var limit = new Option<int>("--limit") { Description = "at most this many events", DefaultValueFactory = _ => 10000 };
+        var json = CommonOptions.Json();
+        var command = new Command("events", "print the stored events, oldest first") { config, peer, since, limit, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var loaded = CommonOptions.LoadOrReport(parse.GetRequiredValue(config));
+            if (loaded is null)
+                return CommonOptions.Failure;
+            string? stream = null;
+            if (parse.GetValue(peer) is { } p)
+            {
+                if (!PeerKey.TryParse(p, out var key, out var error))
+                {
+                    await Console.Error.WriteLineAsync($"--peer: {error}");
+                    return CommandLine.UsageError;
+                }
+                stream = key.Base64;
+            }
+            await using var connector = new StoreConnector(loaded, new EndpointPolicy(loaded.Policy), NullLogger<StoreConnector>.Instance);
+            var store = await connector.GetAsync(ct);
+            var events = await store.ReadAsync(stream, parse.GetValue(since), parse.GetValue(limit), ct);
+            var options = EventJson.Create();
+            if (parse.GetValue(json))
+            {
+                var rows = events.Select(e => new
+                {
+                    sequence = e.Sequence,
+                    stream = e.StreamKey,
+                    version = e.Version,
+                    at = e.Timestamp,
+                    type = e.Data.GetType().Name,
+                    data = e.Data,
+                });
+                Console.WriteLine(JsonSerializer.Serialize(rows, options));
+            }
+            else
+                foreach (var e in events)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{e.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Short(e.StreamKey)} {e.Data.GetType().Name,-22} {JsonSerializer.Serialize(e.Data, e.Data.GetType(), options)}"));
+            return 0;
+        });
+        return command;
+    }
+
+    private static string Short(string? stream) =>
+        stream is null ? "-" : stream.StartsWith(EventStore.HostStreamPrefix, StringComparison.Ordinal) ? stream : stream[..Math.Min(8, stream.Length)] + "…";
+}

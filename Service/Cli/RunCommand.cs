@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WgRouted.Engine.Policy;
+using WgRouted.Service.Configuration;
+using WgRouted.Service.Daemon;
+
+namespace WgRouted.Service.Cli;
+
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var command = new Command("run", "run the daemon") { config };
+        command.SetAction(async (parse, ct) =>
+        {
+            var loaded = CommonOptions.LoadOrReport(parse.GetRequiredValue(config));
+            if (loaded is null)
+                return CommonOptions.Failure;
+            using var host = BuildHost(loaded);
+            await host.RunAsync(ct);
+            return 0;
+        });
+        return command;
+    }
+
+    public static IHost BuildHost(WgRoutedConfig config)
+    {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Logging.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+            o.UseUtcTimestamp = true;
+        });
+        builder.Services.AddSystemd();
+        builder.Services.AddWgRouted(config);
+        return builder.Build();
+    }
+}

@@ -1,0 +1,7 @@
+namespace WgRouted.Service.Configuration;
+
+public sealed class ConfigurationException(IReadOnlyList<string> errors)
+    : Exception("invalid configuration:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "  " + e)))
+{
+    public IReadOnlyList<string> Errors { get; } = errors;
+}

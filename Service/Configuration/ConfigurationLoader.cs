@@ -1,0 +1,165 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Configuration;
+using WgRouted.Engine;
+using WgRouted.Engine.Policy;
+
+namespace WgRouted.Service.Configuration;
+
+/// <summary>Loads and validates the configuration; every error names the key and the value.</summary>
+public static class ConfigurationLoader
+{
+    public const string EnvironmentPrefix = "WGROUTED__";
+
+    public static WgRoutedConfig Load(string path, IDictionary<string, string?>? environment = null)
+    {
+        if (!File.Exists(path))
+            throw new ConfigurationException([$"configuration file '{path}' does not exist"]);
+        var builder = new ConfigurationBuilder();
+        try
+        {
+            builder.AddJsonFile(Path.GetFullPath(path), optional: false, reloadOnChange: false);
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
+        {
+            throw new ConfigurationException([$"{path}: {e.Message}"]);
+        }
+        if (environment is null)
+            builder.AddEnvironmentVariables(EnvironmentPrefix);
+        else
+            builder.AddInMemoryCollection(environment
+                .Where(kv => kv.Key.StartsWith(EnvironmentPrefix, StringComparison.Ordinal))
+                .Select(kv => new KeyValuePair<string, string?>(kv.Key[EnvironmentPrefix.Length..].Replace("__", ":", StringComparison.Ordinal), kv.Value)));
+        IConfigurationRoot root;
+        try
+        {
+            root = builder.Build();
+        }
+        catch (Exception e) when (e is FormatException or InvalidDataException or System.Text.Json.JsonException)
+        {
+            throw new ConfigurationException([$"{path}: {e.InnerException?.Message ?? e.Message}"]);
+        }
+        WgRoutedOptions options;
+        try
+        {
+            options = root.Get<WgRoutedOptions>(o => o.ErrorOnUnknownConfiguration = true) ?? new WgRoutedOptions();
+        }
+        catch (InvalidOperationException e)
+        {
+            throw new ConfigurationException([Describe(e)]);
+        }
+        return Validate(options);
+    }
+
+    private static string Describe(InvalidOperationException e)
+    {
+        var inner = e.InnerException is null ? "" : $" ({e.InnerException.Message})";
+        return e.Message + inner;
+    }
+
+    public static WgRoutedConfig Validate(WgRoutedOptions o)
+    {
+        var errors = new List<string>();
+        void Check(bool ok, string key, object? value, string rule)
+        {
+            if (!ok)
+                errors.Add($"{key}: '{value}' {rule}");
+        }
+        Check(Path.IsPathRooted(o.DataDirectory), "DataDirectory", o.DataDirectory, "must be an absolute path");
+        Check(o.Probe.Port is >= 1 and <= 65535, "Probe:Port", o.Probe.Port, "is not a UDP port (1..65535)");
+        Check(o.Probe.ActiveIntervalMs is >= 10 and <= 60000, "Probe:ActiveIntervalMs", o.Probe.ActiveIntervalMs, "must be 10..60000");
+        Check(o.Probe.StandbyIntervalMs is >= 10 and <= 600000, "Probe:StandbyIntervalMs", o.Probe.StandbyIntervalMs, "must be 10..600000");
+        Check(o.Probe.StandbyIntervalMs >= o.Probe.ActiveIntervalMs, "Probe:StandbyIntervalMs", o.Probe.StandbyIntervalMs, "must not be shorter than Probe:ActiveIntervalMs");
+        Check(o.Probe.LossThreshold is >= 1 and <= 32, "Probe:LossThreshold", o.Probe.LossThreshold, "must be 1..32");
+        Check(o.Policy.HoldDownMs is >= 0 and <= 600000, "Policy:HoldDownMs", o.Policy.HoldDownMs, "must be 0..600000");
+        Check(o.Policy.RttImprovementPercent is >= 0 and <= 100, "Policy:RttImprovementPercent", o.Policy.RttImprovementPercent, "must be 0..100");
+        Check(o.Policy.RttImprovementMinMs is >= 0 and <= 10000, "Policy:RttImprovementMinMs", o.Policy.RttImprovementMinMs, "must be 0..10000");
+        Check(o.Policy.RttSustainMs is >= 0 and <= 3600000, "Policy:RttSustainMs", o.Policy.RttSustainMs, "must be 0..3600000");
+        Check(o.Policy.MinSwitchIntervalMs is >= 0 and <= 3600000, "Policy:MinSwitchIntervalMs", o.Policy.MinSwitchIntervalMs, "must be 0..3600000");
+        Check(TryParseControl(o.Babel.Control, out _), "Babel:Control", o.Babel.Control, "is not tcp://HOST:PORT or unix:PATH");
+        Check(o.Otlp.Endpoint.Length == 0 || Uri.TryCreate(o.Otlp.Endpoint, UriKind.Absolute, out _), "Otlp:Endpoint", o.Otlp.Endpoint, "is not an absolute URI");
+
+        var interfaces = new List<InterfaceConfig>();
+        var seenInterfaces = new HashSet<string>(StringComparer.Ordinal);
+        var seenPeers = new Dictionary<PeerKey, string>();
+        for (var i = 0; i < o.Interfaces.Count; i++)
+        {
+            var itf = o.Interfaces[i];
+            var key = $"Interfaces:{i}";
+            Check(IsInterfaceName(itf.Name), $"{key}:Name", itf.Name, "is not an interface name (1..15 characters, no '/', ':' or white space)");
+            Check(seenInterfaces.Add(itf.Name), $"{key}:Name", itf.Name, "appears twice");
+            uint fwmark = 0;
+            Check(TryParseFwmark(itf.Fwmark, out fwmark), $"{key}:Fwmark", itf.Fwmark, "is not a non-zero 32-bit number (decimal or 0x hex)");
+            var peers = new List<PeerConfig>();
+            for (var j = 0; j < itf.Peers.Count; j++)
+            {
+                var p = itf.Peers[j];
+                var pkey = $"{key}:Peers:{j}";
+                if (!PeerKey.TryParse(p.PublicKey, out var peerKey, out var keyError))
+                {
+                    errors.Add($"{pkey}:PublicKey: {keyError}");
+                    continue;
+                }
+                if (seenPeers.TryGetValue(peerKey, out var other))
+                    errors.Add($"{pkey}:PublicKey: '{p.PublicKey}' is already configured at {other}");
+                else
+                    seenPeers[peerKey] = pkey;
+                var endpoints = new List<EndpointSpec>();
+                for (var k = 0; k < p.Endpoints.Count; k++)
+                {
+                    if (EndpointSpec.TryParse(p.Endpoints[k], k, out var spec, out var error))
+                        endpoints.Add(spec);
+                    else
+                        errors.Add($"{pkey}:Endpoints:{k}: {error}");
+                }
+                var probePort = p.ProbePort ?? o.Probe.Port;
+                Check(probePort is >= 1 and <= 65535, $"{pkey}:ProbePort", probePort, "is not a UDP port (1..65535)");
+                peers.Add(new PeerConfig(peerKey, endpoints, probePort));
+            }
+            interfaces.Add(new InterfaceConfig(itf.Name, fwmark, itf.Babel, peers));
+        }
+        if (errors.Count > 0)
+            throw new ConfigurationException(errors);
+
+        var policy = new PolicyOptions
+        {
+            HoldDown = TimeSpan.FromMilliseconds(o.Policy.HoldDownMs),
+            RttImprovementPercent = o.Policy.RttImprovementPercent,
+            RttImprovementMinMs = o.Policy.RttImprovementMinMs,
+            RttSustain = TimeSpan.FromMilliseconds(o.Policy.RttSustainMs),
+            MinSwitchInterval = TimeSpan.FromMilliseconds(o.Policy.MinSwitchIntervalMs),
+            LossThreshold = o.Probe.LossThreshold,
+            ActiveInterval = TimeSpan.FromMilliseconds(o.Probe.ActiveIntervalMs),
+            StandbyInterval = TimeSpan.FromMilliseconds(o.Probe.StandbyIntervalMs),
+        };
+        return new WgRoutedConfig(o, policy, interfaces);
+    }
+
+    public static bool TryParseFwmark(string text, out uint fwmark)
+    {
+        fwmark = 0;
+        var ok = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase)
+            ? uint.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out fwmark)
+            : uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out fwmark);
+        return ok && fwmark != 0;
+    }
+
+    public static bool TryParseControl(string text, out EndPoint? endpoint)
+    {
+        endpoint = null;
+        if (text.StartsWith("unix:", StringComparison.Ordinal) && text.Length > 5)
+        {
+            endpoint = new System.Net.Sockets.UnixDomainSocketEndPoint(text[5..]);
+            return true;
+        }
+        if (text.StartsWith("tcp://", StringComparison.Ordinal) && Endpoint.TryParse(text[6..], out var e, out _))
+        {
+            endpoint = new IPEndPoint(e.Address, e.Port);
+            return true;
+        }
+        return false;
+    }
+
+    private static bool IsInterfaceName(string name) =>
+        name.Length is >= 1 and <= 15 && name != "." && name != ".." && !name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c));
+}

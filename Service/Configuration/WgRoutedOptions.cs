@@ -1,0 +1,61 @@
+namespace WgRouted.Service.Configuration;
+
+/// <summary>The configuration file's shape (JSON, overridable by WGROUTED__ environment variables).</summary>
+public sealed class WgRoutedOptions
+{
+    public string DataDirectory { get; set; } = "/var/lib/wg-routed";
+    public StoreOptions Store { get; set; } = new();
+    public ProbeOptions Probe { get; set; } = new();
+    public PolicySection Policy { get; set; } = new();
+    public BabelOptions Babel { get; set; } = new();
+    public OtlpOptions Otlp { get; set; } = new();
+    public List<InterfaceOptions> Interfaces { get; set; } = [];
+}
+
+public sealed class StoreOptions
+{
+    /// <summary>Empty: start a private PostgreSQL cluster under DataDirectory/postgres.</summary>
+    public string ConnectionString { get; set; } = "";
+}
+
+public sealed class ProbeOptions
+{
+    public int Port { get; set; } = 51821;
+    public int ActiveIntervalMs { get; set; } = 250;
+    public int StandbyIntervalMs { get; set; } = 1000;
+    public int LossThreshold { get; set; } = 3;
+}
+
+public sealed class PolicySection
+{
+    public int HoldDownMs { get; set; } = 400;
+    public double RttImprovementPercent { get; set; } = 10;
+    public double RttImprovementMinMs { get; set; } = 2;
+    public int RttSustainMs { get; set; } = 5000;
+    public int MinSwitchIntervalMs { get; set; } = 10000;
+}
+
+public sealed class BabelOptions
+{
+    public string Control { get; set; } = "tcp://[::1]:33123";
+}
+
+public sealed class OtlpOptions
+{
+    public string Endpoint { get; set; } = "";
+}
+
+public sealed class InterfaceOptions
+{
+    public string Name { get; set; } = "";
+    public string Fwmark { get; set; } = "";
+    public bool Babel { get; set; }
+    public List<PeerOptions> Peers { get; set; } = [];
+}
+
+public sealed class PeerOptions
+{
+    public string PublicKey { get; set; } = "";
+    public List<string> Endpoints { get; set; } = [];
+    public int? ProbePort { get; set; }
+}

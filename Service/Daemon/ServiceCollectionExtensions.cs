@@ -1,0 +1,27 @@
+using Microsoft.Extensions.DependencyInjection;
+using WgRouted.Engine.Policy;
+using WgRouted.Service.Configuration;
+
+namespace WgRouted.Service.Daemon;
+
+public static class ServiceCollectionExtensions
+{
+    /// <summary>The daemon: one hosted service per I/O source, the policy loop, the appender.</summary>
+    public static IServiceCollection AddWgRouted(this IServiceCollection services, WgRoutedConfig config)
+    {
+        services.AddSingleton(config);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(new EndpointPolicy(config.Policy));
+        services.AddSingleton<Inbox>();
+        services.AddSingleton<Decisions>();
+        services.AddSingleton(new Outbox(Path.Combine(config.Options.DataDirectory, "outbox.jsonl")));
+        services.AddSingleton<StoreConnector>();
+        services.AddSingleton<Appender>();
+        services.AddSingleton<PolicyLoop>();
+        // Hosts stop services in reverse order: the appender stops last and stores what the others emitted.
+        services.AddHostedService(sp => sp.GetRequiredService<Appender>());
+        services.AddHostedService(sp => sp.GetRequiredService<PolicyLoop>());
+        services.AddHostedService<ConfigPublisher>();
+        return services;
+    }
+}

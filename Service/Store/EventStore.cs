@@ -1,0 +1,107 @@
+using JasperFx;
+using JasperFx.Events;
+using JasperFx.Events.Projections;
+using Marten;
+using Npgsql;
+using WgRouted.Engine.Events;
+using WgRouted.Engine.Policy;
+
+namespace WgRouted.Service.Store;
+
+/// <summary>The Marten event store: one stream per peer (its public key), one per host ("host:NAME").</summary>
+public sealed class EventStore : IAsyncDisposable
+{
+    public const string Schema = "wg_routed";
+    public const string HostStreamPrefix = "host:";
+
+    private readonly DocumentStore _store;
+
+    private EventStore(DocumentStore store, string connectionString)
+    {
+        _store = store;
+        ConnectionString = connectionString;
+    }
+
+    public string ConnectionString { get; }
+    public IDocumentStore Documents => _store;
+
+    public static string HostStream(string hostName) => HostStreamPrefix + hostName;
+
+    public static async Task<EventStore> OpenAsync(string connectionString, EndpointPolicy policy, CancellationToken ct)
+    {
+        var store = DocumentStore.For(opts =>
+        {
+            opts.Connection(connectionString);
+            opts.DatabaseSchemaName = Schema;
+            opts.Events.DatabaseSchemaName = Schema;
+            opts.Events.StreamIdentity = StreamIdentity.AsString;
+            opts.Events.AppendMode = EventAppendMode.Quick;
+            opts.UseSystemTextJsonForSerialization(configure: EventJson.Configure);
+            opts.AutoCreateSchemaObjects = AutoCreate.CreateOrUpdate;
+            opts.Events.AddEventTypes(EventTypes.Peer);
+            opts.Events.AddEventTypes(EventTypes.Host);
+            opts.Projections.Add(new PeerStateProjection(policy), ProjectionLifecycle.Inline);
+            opts.DisableNpgsqlLogging = true;
+        });
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
+        return new EventStore(store, connectionString);
+    }
+
+    /// <summary>Appends events in one transaction, grouped by stream.</summary>
+    public async Task AppendAsync(IReadOnlyList<(string Stream, object Event)> events, CancellationToken ct)
+    {
+        if (events.Count == 0)
+            return;
+        await using var session = _store.LightweightSession();
+        foreach (var group in events.GroupBy(e => e.Stream, StringComparer.Ordinal))
+            session.Events.Append(group.Key, group.Select(e => e.Event).ToArray());
+        await session.SaveChangesAsync(ct);
+    }
+
+    /// <summary>Stored events, oldest first, optionally of one stream and from a time on.</summary>
+    public async Task<IReadOnlyList<IEvent>> ReadAsync(string? stream, DateTimeOffset? since, int limit, CancellationToken ct)
+    {
+        await using var session = _store.QuerySession();
+        IQueryable<IEvent> query = session.Events.QueryAllRawEvents();
+        if (stream is not null)
+            query = query.Where(e => e.StreamKey == stream);
+        if (since is { } s)
+            query = query.Where(e => e.Timestamp >= s);
+        return await query.OrderBy(e => e.Sequence).Take(limit).ToListAsync(ct);
+    }
+
+    /// <summary>The peer's current state as the inline projection stored it.</summary>
+    public async Task<PeerState?> LoadPeerAsync(string peer, CancellationToken ct)
+    {
+        await using var session = _store.QuerySession();
+        return await session.LoadAsync<PeerState>(peer, ct);
+    }
+
+    /// <summary>
+    /// The peer's state as it was at <paramref name="at"/> in engine time: Marten time travel to the last stream
+    /// version at or before it (events carry engine time; Marten's own timestamps are append times).
+    /// </summary>
+    public async Task<PeerState?> PeerStateAtAsync(string peer, DateTimeOffset at, CancellationToken ct)
+    {
+        await using var session = _store.QuerySession();
+        var events = await session.Events.FetchStreamAsync(peer, token: ct);
+        long version = 0;
+        foreach (var e in events)
+            if (e.Data is PeerEvent pe && pe.At <= at)
+                version = e.Version;
+        if (version == 0)
+            return null;
+        return await session.Events.AggregateStreamAsync<PeerState>(peer, version: version, token: ct);
+    }
+
+    /// <summary>Refreshes planner statistics after a bulk load (without it, later queries crawl).</summary>
+    public async Task AnalyzeAsync(CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand($"ANALYZE {Schema}.mt_events; ANALYZE {Schema}.mt_streams;", conn);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+}
