@@ -42,11 +42,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 UpdatePath(state, path, e.At, p => p.Quality = p.Reported = m.Quality);
                 break;
             case PathWentDown d when state.Find(d.Path) is { } path:
-                UpdatePath(state, path, e.At, p =>
-                {
-                    p.Down = true;
-                    p.Reported = p.Quality;
-                });
+                UpdatePath(state, path, e.At, MarkDown);
                 break;
             case PathCameUp u when state.Find(u.Path) is { } path:
                 UpdatePath(state, path, e.At, p =>
@@ -62,6 +58,10 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 state.ObservedEndpoint = o.Endpoint;
                 break;
             case EndpointSwitchDecided d:
+                // A path left because it stopped answering stays down until a probe proves otherwise; else, back
+                // at the standby rate, its last answer would look fresh again and the policy would switch back.
+                if (d.Reason == SwitchReason.ActiveDown && d.From is { } from && state.Find(from) is { } left)
+                    UpdatePath(state, left, e.At, MarkDown);
                 state.Active = d.To;
                 state.ActiveSince = e.At;
                 state.LastSwitchAt = e.At;
@@ -79,13 +79,19 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 if (f.Path == state.Active)
                     state.Switch = SwitchStatus.Failed;
                 if (state.Find(f.Path) is { } failed)
-                    UpdatePath(state, failed, e.At, p => p.Down = true);
+                    UpdatePath(state, failed, e.At, MarkDown);
                 break;
             case PeerUnreachable:
                 state.Unreachable = true;
                 break;
         }
         return state;
+    }
+
+    private static void MarkDown(PathState p)
+    {
+        p.Down = true;
+        p.Reported = p.Quality;
     }
 
     private void ApplyCandidates(PeerState state, CandidatesResolved r)

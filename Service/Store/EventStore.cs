@@ -15,10 +15,12 @@ public sealed class EventStore : IAsyncDisposable
     public const string HostStreamPrefix = "host:";
 
     private readonly DocumentStore _store;
+    private readonly EndpointPolicy _policy;
 
-    private EventStore(DocumentStore store, string connectionString)
+    private EventStore(DocumentStore store, EndpointPolicy policy, string connectionString)
     {
         _store = store;
+        _policy = policy;
         ConnectionString = connectionString;
     }
 
@@ -44,7 +46,7 @@ public sealed class EventStore : IAsyncDisposable
             opts.DisableNpgsqlLogging = true;
         });
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync();
-        return new EventStore(store, connectionString);
+        return new EventStore(store, policy, connectionString);
     }
 
     /// <summary>Appends events in one transaction, grouped by stream.</summary>
@@ -78,20 +80,19 @@ public sealed class EventStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// The peer's state as it was at <paramref name="at"/> in engine time: Marten time travel to the last stream
-    /// version at or before it (events carry engine time; Marten's own timestamps are append times).
+    /// The peer's state as it was at <paramref name="at"/> in engine time: the stream read from Marten and folded
+    /// by the engine up to the last event at or before it. (Marten's own time travel goes by append time, and
+    /// for an inline-projected type it answers with the stored document.)
     /// </summary>
     public async Task<PeerState?> PeerStateAtAsync(string peer, DateTimeOffset at, CancellationToken ct)
     {
         await using var session = _store.QuerySession();
         var events = await session.Events.FetchStreamAsync(peer, token: ct);
-        long version = 0;
+        PeerState? state = null;
         foreach (var e in events)
             if (e.Data is PeerEvent pe && pe.At <= at)
-                version = e.Version;
-        if (version == 0)
-            return null;
-        return await session.Events.AggregateStreamAsync<PeerState>(peer, version: version, token: ct);
+                state = _policy.Evolve(state, pe);
+        return state;
     }
 
     /// <summary>Refreshes planner statistics after a bulk load (without it, later queries crawl).</summary>

@@ -1,0 +1,200 @@
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.Extensions.Logging.Abstractions;
+using WgRouted.Engine;
+using WgRouted.Engine.Events;
+using WgRouted.Engine.Policy;
+using WgRouted.Service.Configuration;
+using WgRouted.Service.Daemon;
+using WgRouted.Service.Store;
+
+namespace WgRouted.Service.Tests;
+
+[Trait("Category", "Integration")]
+[Collection(PostgresCollection.Name)]
+public sealed class EventStoreTests(PostgresFixture pg)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 27, 10, 0, 0, TimeSpan.Zero);
+    private static readonly CandidatePath A = new(IPAddress.Parse("198.18.1.2"), Endpoint.Parse("198.18.3.2:51820"));
+    private static readonly CandidatePath B = new(IPAddress.Parse("198.18.2.2"), Endpoint.Parse("198.18.3.2:51820"));
+    private static readonly CandidatePath V6 = new(IPAddress.Parse("fd00:2::2"), Endpoint.Parse("[fd00:3::2]:51820"));
+    private readonly EndpointPolicy _policy = new(PolicyOptions.Default);
+
+    private static PeerKey NewPeer() => PeerKey.FromBytes(RandomNumberGenerator.GetBytes(32));
+
+    /// <summary>A failover from A to B and back, as the loop would produce it: inputs and emitted events.</summary>
+    private List<PeerEvent> Failover(PeerKey peer, out PeerState live)
+    {
+        PeerState? state = null;
+        var stored = new List<PeerEvent>();
+        var emitted = new List<PeerEvent>();
+        void Feed(PeerEvent e)
+        {
+            emitted.Clear();
+            state = _policy.Step(state, e, emitted);
+            if (EventTypes.IsStored(e))
+                stored.Add(e);
+            stored.AddRange(emitted);
+        }
+        Feed(new PeerConfigured(peer, T0, "wg0", ["198.18.3.2:51820", "[fd00:3::2]:51820"], 51821));
+        Feed(new CandidatesResolved(peer, T0, [new Candidate(A, 0), new Candidate(B, 0), new Candidate(V6, 1)]));
+        Feed(new PreferredSourceChanged(peer, T0, A.Dst.Address, A.Src));
+        for (var i = 1; i <= 80; i++)
+        {
+            var at = T0.AddMilliseconds(250 * i);
+            var aDown = i is >= 20 and < 50;
+            Feed(aDown ? new ProbeMissed(peer, at, A) : new ProbeReplied(peer, at, A, 10));
+            Feed(new ProbeReplied(peer, at, B, 30));
+            if (i % 4 == 0)
+                Feed(new ProbeReplied(peer, at, V6, 25));
+        }
+        Feed(new HandshakeObserved(peer, T0.AddSeconds(21), T0.AddSeconds(20)));
+        Feed(new EndpointObserved(peer, T0.AddSeconds(21), Endpoint.Parse("[fd00:3::2]:51820")));
+        Feed(new SwitchFailed(peer, T0.AddSeconds(21), V6, "no reply from the responder"));
+        live = state!;
+        return stored;
+    }
+
+    private async Task<EventStore> OpenAsync() => await EventStore.OpenAsync(pg.ConnectionString, _policy, CancellationToken.None);
+
+    [Fact]
+    public async Task Every_event_type_round_trips_through_the_store()
+    {
+        await using var store = await OpenAsync();
+        var peer = NewPeer();
+        var events = Failover(peer, out _);
+        await store.AppendAsync(events.Select(e => (peer.Base64, (object)e)).ToList(), CancellationToken.None);
+        var read = await store.ReadAsync(peer.Base64, null, 10000, CancellationToken.None);
+        Assert.Equal(events.Count, read.Count);
+        var json = EventJson.Create();
+        for (var i = 0; i < events.Count; i++)
+            Assert.Equal(System.Text.Json.JsonSerializer.Serialize(events[i], events[i].GetType(), json),
+                System.Text.Json.JsonSerializer.Serialize(read[i].Data, read[i].Data.GetType(), json));
+        Assert.Contains(read, e => e.Data is EndpointSwitchDecided { Reason: SwitchReason.ActiveDown });
+        Assert.Contains(read, e => e.Data is EndpointSwitchDecided { Reason: SwitchReason.Preferred });
+    }
+
+    [Fact]
+    public async Task The_inline_projection_equals_the_in_memory_fold_across_appends()
+    {
+        await using var store = await OpenAsync();
+        var peer = NewPeer();
+        var events = Failover(peer, out var live);
+        var half = events.Count / 2;
+        await store.AppendAsync(events.Take(half).Select(e => (peer.Base64, (object)e)).ToList(), CancellationToken.None);
+        await store.AppendAsync(events.Skip(half).Select(e => (peer.Base64, (object)e)).ToList(), CancellationToken.None);
+        var projected = await store.LoadPeerAsync(peer.Base64, CancellationToken.None);
+        Assert.NotNull(projected);
+        Assert.Equal(live.Active, projected.Active);
+        Assert.Equal(live.LastSwitchAt, projected.LastSwitchAt);
+        Assert.Equal(live.LatestHandshake, projected.LatestHandshake);
+        Assert.Equal(live.ObservedEndpoint, projected.ObservedEndpoint);
+        Assert.Equal(live.Paths.Select(p => (p.Path, p.Down)), projected.Paths.Select(p => (p.Path, p.Down)));
+        Assert.Equal(events.Count, projected.EventCount);
+    }
+
+    [Fact]
+    public async Task Time_travel_gives_the_state_at_an_engine_time()
+    {
+        await using var store = await OpenAsync();
+        var peer = NewPeer();
+        var events = Failover(peer, out _);
+        await store.AppendAsync(events.Select(e => (peer.Base64, (object)e)).ToList(), CancellationToken.None);
+        var switches = events.OfType<EndpointSwitchDecided>().ToList();
+        Assert.True(switches.Count >= 3);
+        foreach (var s in switches)
+        {
+            var before = await store.PeerStateAtAsync(peer.Base64, s.At.AddTicks(-1), CancellationToken.None);
+            var after = await store.PeerStateAtAsync(peer.Base64, s.At, CancellationToken.None);
+            Assert.True(s.From == before?.Active, $"{s.At:HH:mm:ss.fff} {s.Reason} {s.From} => {s.To}; before: {before?.Active} ({string.Join(", ", switches.Select(x => $"{x.At:ss.fff} {x.Reason} {x.To}"))})");
+            Assert.True(s.To == after!.Active, $"{s.At:ss.fff} {s.Reason} to {s.To}; after: {after.Active}; " + string.Join(" | ", events.Where(e => Math.Abs((e.At - s.At).TotalMilliseconds) < 300).Select(e => $"{e.At:ss.fff} {e.GetType().Name}")));
+        }
+        Assert.Null(await store.PeerStateAtAsync(peer.Base64, T0.AddTicks(-1), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Host_events_go_to_the_host_stream()
+    {
+        await using var store = await OpenAsync();
+        var stream = EventStore.HostStream("test-" + Guid.NewGuid().ToString("N"));
+        object[] facts =
+        [
+            new LinkChanged(T0, 3, "wgrA", Up: true, Carrier: false, "LOWERLAYERDOWN"),
+            new AddressAdded(T0, 3, IPAddress.Parse("198.18.1.2"), 24),
+            new RouteAdded(T0, 254, "0.0.0.0/0", IPAddress.Parse("198.18.1.1"), 3, null, 100, LinkDown: true),
+            new RouteRemoved(T0, 254, "0.0.0.0/0", IPAddress.Parse("198.18.1.1"), 3, null, 100, LinkDown: true),
+            new AddressRemoved(T0, 3, IPAddress.Parse("198.18.1.2"), 24),
+        ];
+        await store.AppendAsync(facts.Select(f => (stream, f)).ToList(), CancellationToken.None);
+        var read = await store.ReadAsync(stream, null, 100, CancellationToken.None);
+        Assert.Equal(facts.Select(f => f.GetType()), read.Select(e => e.Data.GetType()));
+        Assert.Equal(facts[2], read[2].Data);
+        Assert.Null(await store.LoadPeerAsync(stream, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_store_outage_loses_nothing_the_outbox_replays_it_in_order()
+    {
+        var peer = NewPeer();
+        var events = Failover(peer, out _);
+        var outboxPath = Path.Combine(pg.DataDirectory, $"outbox-{Guid.NewGuid():N}.jsonl");
+        var outbox = new Outbox(outboxPath);
+
+        var down = ConfigFor($"Host=/nonexistent-{Guid.NewGuid():N};Username=postgres;Timeout=2");
+        await using (var deadConnector = new StoreConnector(down, _policy, NullLogger<StoreConnector>.Instance))
+        {
+            var appender = new Appender(deadConnector, outbox, NullLogger<Appender>.Instance);
+            await appender.StartAsync(CancellationToken.None);
+            foreach (var e in events.Take(10))
+                appender.Post(peer.Base64, e);
+            await WaitUntil(() => !outbox.IsEmpty && outbox.ReadAll((_, _) => { }).Count == 10);
+            foreach (var e in events.Skip(10))
+                appender.Post(peer.Base64, e);
+            await appender.StopAsync(CancellationToken.None);
+            Assert.Equal(0, appender.Appended);
+        }
+        Assert.Equal(events.Count, outbox.ReadAll((_, _) => { }).Count);
+
+        await using (var connector = new StoreConnector(ConfigFor(pg.ConnectionString), _policy, NullLogger<StoreConnector>.Instance))
+        {
+            var appender = new Appender(connector, outbox, NullLogger<Appender>.Instance);
+            await appender.StartAsync(CancellationToken.None);
+            await WaitUntil(() => outbox.IsEmpty);
+            await appender.StopAsync(CancellationToken.None);
+            var store = await connector.GetAsync(CancellationToken.None);
+            var read = await store.ReadAsync(peer.Base64, null, 10000, CancellationToken.None);
+            Assert.Equal(events.Select(e => e.GetType()), read.Select(e => e.Data.GetType()));
+            Assert.Equal(events.Select(e => e.At), read.Select(e => ((PeerEvent)e.Data).At));
+        }
+    }
+
+    [Fact]
+    public async Task A_corrupt_outbox_line_is_set_aside_and_the_rest_is_kept()
+    {
+        var path = Path.Combine(pg.DataDirectory, $"outbox-{Guid.NewGuid():N}.jsonl");
+        var outbox = new Outbox(path);
+        var peer = NewPeer();
+        outbox.Write([(peer.Base64, new HandshakeObserved(peer, T0, T0))]);
+        File.AppendAllText(path, "{\"stream\":\"x\",\"type\":\"NoSuchEvent\",\"data\":{}}\nnot json at all\n");
+        outbox.Write([(peer.Base64, new HandshakeObserved(peer, T0.AddSeconds(1), T0))]);
+        var bad = new List<int>();
+        var read = outbox.ReadAll((line, _) => bad.Add(line));
+        Assert.Equal(2, read.Count);
+        Assert.Equal([2, 3], bad);
+        Assert.Equal(2, File.ReadAllLines(path + ".rejected").Length);
+    }
+
+    private WgRoutedConfig ConfigFor(string connectionString) =>
+        ConfigurationLoader.Validate(new WgRoutedOptions { DataDirectory = pg.DataDirectory, Store = new StoreOptions { ConnectionString = connectionString } });
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException("condition not met in 30 s");
+            await Task.Delay(50);
+        }
+    }
+}
