@@ -78,8 +78,13 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
             case SwitchFailed f:
                 if (f.Path == state.Active)
                     state.Switch = SwitchStatus.Failed;
+                // Like PathWentDown: only a reply after the failure brings the path back (Report compares with Reported).
                 if (state.Find(f.Path) is { } failed)
-                    UpdatePath(state, failed, e.At, p => p.Down = true);
+                    UpdatePath(state, failed, e.At, p =>
+                    {
+                        p.Down = true;
+                        p.Reported = p.Quality;
+                    });
                 break;
             case PeerUnreachable:
                 state.Unreachable = true;
@@ -115,8 +120,14 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
         var usable = IsUsable(state, path, at);
         if (!usable)
             path.UsableSince = null;
-        else if (!wasUsable || path.UsableSince is null)
-            path.UsableSince = at;
+        else
+        {
+            if (!wasUsable || path.UsableSince is null)
+                path.UsableSince = at;
+            // The active path answers again: a later outage is a new one, reported again (rule 7).
+            if (state.Active == path.Path)
+                state.Unreachable = false;
+        }
         UpdateRttBetter(state, at);
     }
 
