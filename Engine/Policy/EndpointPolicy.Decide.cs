@@ -93,9 +93,9 @@ public sealed partial class EndpointPolicy
     /// the switch interval ends, or the active path goes stale. Null when nothing is pending.
     /// </summary>
     /// <remarks>
-    /// Only deadlines at which Decide will decide something are returned: the loop calls Decide after every
-    /// event, so a deadline already passed, or one whose other conditions are not met (a single success, a
-    /// path stale by then, a peer already reported unreachable), would wake the loop again and again.
+    /// Only deadlines at which Decide will decide something are returned: one whose other conditions are not
+    /// met (a single success, a path stale by then, a peer already reported unreachable) would wake the loop
+    /// again and again. The loop has run Decide after the last event, so nothing at or before it is pending.
     /// </remarks>
     public DateTimeOffset? NextDeadline(PeerState state)
     {
@@ -107,7 +107,7 @@ public sealed partial class EndpointPolicy
             return null;
         if (!state.Unreachable && !active.Down && active.Quality.ConsecutiveMisses < Options.LossThreshold
             && FreshUntil(state, active) is { } fresh)
-            next = Earliest(next, fresh + TimeSpan.FromTicks(1));
+            next = Earliest(state, next, fresh + TimeSpan.FromTicks(1));
         foreach (var p in state.Paths)
         {
             if (p == active || p.Down || p.Quality.ConsecutiveMisses >= Options.LossThreshold
@@ -117,20 +117,21 @@ public sealed partial class EndpointPolicy
                 && p.Quality.ConsecutiveSuccesses >= 2
                 && since + Options.HoldDown <= until
                 && ComparePreference(state, p, active) < 0)
-                next = Earliest(next, since + Options.HoldDown);
+                next = Earliest(state, next, since + Options.HoldDown);
             if (p.RttBetterSince is { } better)
             {
                 var due = better + Options.RttSustain;
                 if (state.LastSwitchAt is { } last && last + Options.MinSwitchInterval > due)
                     due = last + Options.MinSwitchInterval;
                 if (due <= until)
-                    next = Earliest(next, due);
+                    next = Earliest(state, next, due);
             }
         }
         return next;
     }
 
-    private static DateTimeOffset? Earliest(DateTimeOffset? x, DateTimeOffset y) => x is { } v && v <= y ? v : y;
+    private static DateTimeOffset? Earliest(PeerState state, DateTimeOffset? next, DateTimeOffset due) =>
+        state.LastEventAt >= due || next <= due ? next : due;
 
     /// <summary>Rule 2: the kernel's preferred source first, then configured endpoint order, then smoothed RTT.</summary>
     public int Rank(PeerState state, PathState x, PathState y)

@@ -202,6 +202,17 @@ public class PolicyScenarioTests
     }
 
     [Fact]
+    public void Regression_NextDeadline_made_the_loop_spin_on_the_hold_down_of_a_preferred_path_gone_stale_without_misses()
+    {
+        var sim = TwoUplinks(preferA: false).RunTo(2000).Stall(B4).RunTo(8000).Preferred(Dst4, B4).RunTo(20_000);
+        Assert.Equal("0 A4 Initial", sim.Timeline());
+        sim.Up(B4).RunTo(30_000);
+        // B4 answers again at 21000 (standby rate), usable from then on; no probe was lost in between, so its
+        // run of successes goes on and the hold-down alone delays the switch.
+        Assert.Equal("0 A4 Initial\n21400 B4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
     public void Preferred_source_change_moves_the_tunnel_at_once_when_the_path_has_long_held_up()
     {
         var sim = TwoUplinks(preferA: false).RunTo(5000).Preferred(Dst4, B4).RunTo(20_000);

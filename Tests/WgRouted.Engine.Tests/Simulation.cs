@@ -26,6 +26,7 @@ public sealed class Simulation
     private sealed class Link
     {
         public double? RttMs;
+        public bool Stalled;
         public DateTimeOffset NextProbe;
     }
 
@@ -76,12 +77,21 @@ public sealed class Simulation
     public Simulation Up(CandidatePath path, double rttMs = 20)
     {
         _links[path].RttMs = rttMs;
+        _links[path].Stalled = false;
         return this;
     }
 
     public Simulation Silent(CandidatePath path)
     {
         _links[path].RttMs = null;
+        _links[path].Stalled = false;
+        return this;
+    }
+
+    /// <summary>The prober stops reporting anything for the path (neither replies nor misses).</summary>
+    public Simulation Stall(CandidatePath path)
+    {
+        _links[path].Stalled = true;
         return this;
     }
 
@@ -143,7 +153,8 @@ public sealed class Simulation
             {
                 Probes++;
                 link.NextProbe = next + (State.Active == path ? ActiveProbe : StandbyProbe);
-                Post(link.RttMs is { } rtt ? new ProbeReplied(Peer, Now, path, rtt) : new ProbeMissed(Peer, Now, path));
+                if (!link.Stalled)
+                    Post(link.RttMs is { } rtt ? new ProbeReplied(Peer, Now, path, rtt) : new ProbeMissed(Peer, Now, path));
             }
         }
         Now = end;
