@@ -28,33 +28,46 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 ApplyCandidates(state, r);
                 break;
             case PreferredSourceChanged p:
-                state.PreferredSources.RemoveAll(s => s.Dst.Equals(p.Dst));
-                state.PreferredSources.Add(new PreferredSource(p.Dst, p.Src));
+                SetPreferredSource(state, p);
                 UpdateRttBetter(state, e.At);
                 break;
             case ProbeReplied r when state.Find(r.Path) is { } path:
-                UpdatePath(state, path, e.At, p => p.Quality = p.Quality.WithReply(r.At, r.RttMs));
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Quality = path.Quality.WithReply(r.At, r.RttMs);
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case ProbeMissed m when state.Find(m.Path) is { } path:
-                UpdatePath(state, path, e.At, p => p.Quality = p.Quality.WithMiss(m.At));
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Quality = path.Quality.WithMiss(m.At);
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case PathMeasured m when state.Find(m.Path) is { } path:
-                UpdatePath(state, path, e.At, p => p.Quality = p.Reported = m.Quality);
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Quality = path.Reported = m.Quality;
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case PathWentDown d when state.Find(d.Path) is { } path:
-                UpdatePath(state, path, e.At, p =>
-                {
-                    p.Down = true;
-                    p.Reported = p.Quality;
-                });
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Down = true;
+                path.Reported = path.Quality;
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case PathCameUp u when state.Find(u.Path) is { } path:
-                UpdatePath(state, path, e.At, p =>
-                {
-                    p.Down = false;
-                    p.Quality = p.Reported = u.Quality;
-                });
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Down = false;
+                path.Quality = path.Reported = u.Quality;
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case HandshakeObserved h:
                 state.LatestHandshake = h.LatestHandshake;
                 break;
@@ -80,11 +93,12 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                     state.Switch = SwitchStatus.Failed;
                 // Like PathWentDown: only a reply after the failure brings the path back (Report compares with Reported).
                 if (state.Find(f.Path) is { } failed)
-                    UpdatePath(state, failed, e.At, p =>
-                    {
-                        p.Down = true;
-                        p.Reported = p.Quality;
-                    });
+                {
+                    var was = IsUsable(state, failed, e.At);
+                    failed.Down = true;
+                    failed.Reported = failed.Quality;
+                    PathChanged(state, failed, was, e.At);
+                }
                 break;
             case PeerUnreachable:
                 state.Unreachable = true;
@@ -98,7 +112,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
         var paths = new List<PathState>(r.Candidates.Count);
         foreach (var c in r.Candidates)
         {
-            if (paths.Exists(p => p.Path == c.Path))
+            if (Contains(paths, c.Path))
                 continue;
             var existing = state.Find(c.Path);
             if (existing is null)
@@ -113,10 +127,25 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
         UpdateRttBetter(state, r.At);
     }
 
-    private void UpdatePath(PeerState state, PathState path, DateTimeOffset at, Action<PathState> change)
+    /// <summary>After a change to <paramref name="path"/> that was usable or not (<paramref name="wasUsable"/>) just before.</summary>
+    private static void SetPreferredSource(PeerState state, PreferredSourceChanged change)
     {
-        var wasUsable = IsUsable(state, path, at);
-        change(path);
+        for (var i = state.PreferredSources.Count - 1; i >= 0; i--)
+            if (state.PreferredSources[i].Dst.Equals(change.Dst))
+                state.PreferredSources.RemoveAt(i);
+        state.PreferredSources.Add(new PreferredSource(change.Dst, change.Src));
+    }
+
+    private static bool Contains(List<PathState> paths, CandidatePath path)
+    {
+        foreach (var p in paths)
+            if (p.Path == path)
+                return true;
+        return false;
+    }
+
+    private void PathChanged(PeerState state, PathState path, bool wasUsable, DateTimeOffset at)
+    {
         var usable = IsUsable(state, path, at);
         if (!usable)
             path.UsableSince = null;
