@@ -75,6 +75,14 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 state.ObservedEndpoint = o.Endpoint;
                 break;
             case EndpointSwitchDecided d:
+                // The path left because it stopped being usable stays out until it answers again: gone stale at
+                // the active rate, it would otherwise count as fresh again at the standby rate and be taken back.
+                if (d.Reason == SwitchReason.ActiveDown && d.From is { } from && state.Find(from) is { Down: false } left)
+                {
+                    left.Down = true;
+                    left.Reported = left.Quality;
+                    left.UsableSince = null;
+                }
                 state.Active = d.To;
                 state.ActiveSince = e.At;
                 state.LastSwitchAt = e.At;

@@ -174,7 +174,11 @@ public class PolicyScenarioTests
         var sim = TwoUplinks().RunTo(5000).Silent(A4).Silent(B4).RunTo(10_100).Up(A4).RunTo(30_000);
         // B4 (last answered at 5000) takes over at 5750, then misses at 6000, 6250, 6500 at the active rate.
         Assert.Equal("0 A4 Initial\n5750 B4 ActiveDown\n6500 unreachable\n11000 A4 ActiveDown", sim.Timeline());
-        Assert.Equal(sim.Switches.ElementAt(1).To, Assert.Single(sim.Decisions.OfType<PeerUnreachable>()).Active);
+        var unreachable = Assert.Single(sim.Decisions.OfType<PeerUnreachable>());
+        Assert.Equal(B4, unreachable.Active);
+        Assert.All(unreachable.Inputs, i => Assert.False(i.Usable));
+        // The endpoint is kept while unreachable: the active path stays B4 until A4 answers.
+        Assert.Equal(B4, sim.Decisions.OfType<EndpointSwitchDecided>().Last().From);
     }
 
     [Fact]
@@ -259,6 +263,17 @@ public class PolicyScenarioTests
         sim.RunTo(1400);
         // Active A4 is stale after 3 x 250 ms; B4 (fresh for 3 x 1000 ms) takes over.
         Assert.Equal("0 A4 Initial\n750.0001 B4 ActiveDown", sim.Timeline());
+    }
+
+    [Fact]
+    public void Regression_two_stale_paths_took_turns_being_active_when_probing_stopped()
+    {
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4).Reply(A4, 20).Reply(B4, 30).RunTo(10_000);
+        // A4 goes stale at the active rate and is left; B4 too, 750 ms after it became active. A4 has not
+        // answered since it was left, so it is not taken back (it was "fresh" again at the standby rate).
+        Assert.Equal("0 A4 Initial\n750.0001 B4 ActiveDown\n1500.0002 unreachable", sim.Timeline());
+        sim.Reply(A4, 20);
+        Assert.Equal("0 A4 Initial\n750.0001 B4 ActiveDown\n1500.0002 unreachable\n10000 A4 ActiveDown", sim.Timeline());
     }
 
     [Fact]
