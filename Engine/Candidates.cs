@@ -11,11 +11,15 @@ public static class Candidates
     /// </summary>
     public static IReadOnlyList<Candidate> Cross(IEnumerable<(int Order, Endpoint Dst)> endpoints, IEnumerable<IPAddress> sources)
     {
-        var usable = sources.Where(IsUsableSource).Distinct().OrderBy(a => a, AddressComparer.Instance).ToList();
+        // An IPv4-mapped source (::ffff:a.b.c.d) is an IPv4 source: CandidatePath maps it, so compare families after mapping.
+        var usable = sources.Select(a => a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a)
+            .Where(IsUsableSource).Distinct().OrderBy(a => a, AddressComparer.Instance).ToList();
         var result = new List<Candidate>();
+        var seen = new HashSet<CandidatePath>();
+        // A destination listed twice (a literal and a name resolving to it) keeps its first position.
         foreach (var (order, dst) in endpoints.Distinct().OrderBy(e => e.Order).ThenBy(e => e.Dst.Address, AddressComparer.Instance).ThenBy(e => e.Dst.Port))
             foreach (var src in usable)
-                if (src.AddressFamily == dst.Family)
+                if (src.AddressFamily == dst.Family && seen.Add(new CandidatePath(src, dst)))
                     result.Add(new Candidate(new CandidatePath(src, dst), order));
         return result;
     }

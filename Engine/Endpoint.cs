@@ -36,6 +36,13 @@ public readonly record struct Endpoint
             error = $"'{text}': '{host}' is not an IP address";
             return false;
         }
+        // IPAddress.TryParse also takes inet_aton forms ("10.1" is 10.0.0.1, "0x7f.1.2.3" is hex): a config
+        // typo would silently become another address. Only the dotted quad is an IPv4 endpoint here.
+        if (address.AddressFamily == AddressFamily.InterNetwork && address.ToString() != host)
+        {
+            error = $"'{text}': '{host}' is not a dotted-quad IPv4 address (did you mean {address}?)";
+            return false;
+        }
         endpoint = new Endpoint(address, port);
         return true;
     }

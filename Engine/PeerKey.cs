@@ -22,7 +22,14 @@ public readonly record struct PeerKey
             error = "a WireGuard key is empty";
             return false;
         }
-        Span<byte> bytes = stackalloc byte[KeyLength + 3];
+        // Large enough for whatever the text decodes to, so a key of the wrong length says so (not "not base64").
+        const int MaxText = 256;
+        if (text.Length > MaxText)
+        {
+            error = $"'{text[..16]}...' is {text.Length} characters; a WireGuard key is 44";
+            return false;
+        }
+        Span<byte> bytes = stackalloc byte[MaxText];
         if (!Convert.TryFromBase64String(text, bytes, out var written))
         {
             error = $"'{text}' is not base64";

@@ -29,8 +29,9 @@ public sealed partial class EndpointPolicy
                     : SwitchReason.ActiveDown;
                 return Switch(state, best, reason, now);
             }
-            // Rule 7.
-            if (!state.Unreachable && (state.Active is not null || state.Paths.Exists(p => p.Quality.Samples > 0)))
+            // Rule 7, once per outage. A candidate not probed yet (a new address, a new DNS answer) may still
+            // answer: wait for its first probe rather than report the peer unreachable on a mere change.
+            if (!state.Unreachable && (state.Active is not null || HasProbed(state)) && !HasUnprobed(state))
                 return new PeerUnreachable(PeerKey.Parse(state.Id), now, state.Active, Snapshot(state, now));
             return null;
         }
@@ -64,43 +65,77 @@ public sealed partial class EndpointPolicy
     private EndpointSwitchDecided Switch(PeerState state, PathState to, SwitchReason reason, DateTimeOffset now) =>
         new(PeerKey.Parse(state.Id), now, state.Active, to.Path, reason, Snapshot(state, now));
 
+    private static bool HasProbed(PeerState state)
+    {
+        foreach (var p in state.Paths)
+            if (p.Quality.Samples > 0)
+                return true;
+        return false;
+    }
+
+    private static bool HasUnprobed(PeerState state)
+    {
+        foreach (var p in state.Paths)
+            if (p.Quality.Samples == 0 && !p.Down)
+                return true;
+        return false;
+    }
+
     /// <summary>
     /// When <see cref="Decide"/> should run next without any new event: a hold-down or sustain period ends,
     /// the switch interval ends, or the active path goes stale. Null when nothing is pending.
     /// </summary>
+    /// <remarks>
+    /// Only deadlines at which Decide will decide something are returned: one whose other conditions are not
+    /// met (a single success, a path stale by then, a peer already reported unreachable) would wake the loop
+    /// again and again. The loop has run Decide after the last event, so nothing at or before it is pending.
+    /// </remarks>
     public DateTimeOffset? NextDeadline(PeerState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         DateTimeOffset? next = null;
-        void Consider(DateTimeOffset? t)
-        {
-            if (t is { } v && (next is null || v < next))
-                next = v;
-        }
         var active = state.Active is { } a ? state.Find(a) : null;
-        if (active is not null && FreshUntil(state, active) is { } fresh)
-            Consider(fresh + TimeSpan.FromTicks(1));
+        // Decisions without an active path (none yet, or removed) are taken on events only.
+        if (active is null)
+            return null;
+        if (!state.Unreachable && !active.Down && active.Quality.ConsecutiveMisses < Options.LossThreshold
+            && FreshUntil(state, active) is { } fresh)
+            next = Earliest(state, next, fresh + TimeSpan.FromTicks(1));
+        // Rule 4 looks only at the best usable path: its hold-down is the only one that can end in a switch, and
+        // while it is pending, rule 5 waits.
+        var now = state.LastEventAt ?? DateTimeOffset.MinValue;
+        PathState? best = null;
+        foreach (var p in state.Paths)
+            if (IsUsable(state, p, now) && (best is null || Rank(state, p, best) < 0))
+                best = p;
+        if (best is not null && best != active && ComparePreference(state, best, active) < 0)
+        {
+            if (best.UsableSince is { } since
+                && best.Quality.ConsecutiveSuccesses >= 2
+                && FreshUntil(state, best) is { } until
+                && since + Options.HoldDown <= until)
+                next = Earliest(state, next, since + Options.HoldDown);
+            return next;
+        }
         foreach (var p in state.Paths)
         {
-            if (p == active || p.Down)
+            if (p == active || p.Down || p.Quality.ConsecutiveMisses >= Options.LossThreshold
+                || FreshUntil(state, p) is not { } until)
                 continue;
-            if (active is null)
-            {
-                if (p.Quality.LastSuccessAt is not null)
-                    Consider(state.LastEventAt);
-                continue;
-            }
-            if (p.UsableSince is { } since && ComparePreference(state, p, active) < 0)
-                Consider(since + Options.HoldDown);
             if (p.RttBetterSince is { } better)
             {
-                Consider(better + Options.RttSustain);
-                if (state.LastSwitchAt is { } last)
-                    Consider(last + Options.MinSwitchInterval);
+                var due = better + Options.RttSustain;
+                if (state.LastSwitchAt is { } last && last + Options.MinSwitchInterval > due)
+                    due = last + Options.MinSwitchInterval;
+                if (due <= until)
+                    next = Earliest(state, next, due);
             }
         }
         return next;
     }
+
+    private static DateTimeOffset? Earliest(PeerState state, DateTimeOffset? next, DateTimeOffset due) =>
+        state.LastEventAt >= due || next <= due ? next : due;
 
     /// <summary>Rule 2: the kernel's preferred source first, then configured endpoint order, then smoothed RTT.</summary>
     public int Rank(PeerState state, PathState x, PathState y)

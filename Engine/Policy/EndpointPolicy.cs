@@ -28,29 +28,46 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 ApplyCandidates(state, r);
                 break;
             case PreferredSourceChanged p:
-                state.PreferredSources.RemoveAll(s => s.Dst.Equals(p.Dst));
-                state.PreferredSources.Add(new PreferredSource(p.Dst, p.Src));
+                SetPreferredSource(state, p);
                 UpdateRttBetter(state, e.At);
                 break;
             case ProbeReplied r when state.Find(r.Path) is { } path:
-                UpdatePath(state, path, e.At, p => p.Quality = p.Quality.WithReply(r.At, r.RttMs));
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Quality = path.Quality.WithReply(r.At, r.RttMs);
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case ProbeMissed m when state.Find(m.Path) is { } path:
-                UpdatePath(state, path, e.At, p => p.Quality = p.Quality.WithMiss(m.At));
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Quality = path.Quality.WithMiss(m.At);
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case PathMeasured m when state.Find(m.Path) is { } path:
-                UpdatePath(state, path, e.At, p => p.Quality = p.Reported = m.Quality);
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Quality = path.Reported = m.Quality;
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case PathWentDown d when state.Find(d.Path) is { } path:
-                UpdatePath(state, path, e.At, MarkDown);
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Down = true;
+                path.Reported = path.Quality;
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case PathCameUp u when state.Find(u.Path) is { } path:
-                UpdatePath(state, path, e.At, p =>
-                {
-                    p.Down = false;
-                    p.Quality = p.Reported = u.Quality;
-                });
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Down = false;
+                path.Quality = path.Reported = u.Quality;
+                PathChanged(state, path, was, e.At);
                 break;
+            }
             case HandshakeObserved h:
                 state.LatestHandshake = h.LatestHandshake;
                 break;
@@ -58,10 +75,14 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 state.ObservedEndpoint = o.Endpoint;
                 break;
             case EndpointSwitchDecided d:
-                // A path left because it stopped answering stays down until a probe proves otherwise; else, back
-                // at the standby rate, its last answer would look fresh again and the policy would switch back.
-                if (d.Reason == SwitchReason.ActiveDown && d.From is { } from && state.Find(from) is { } left)
-                    UpdatePath(state, left, e.At, MarkDown);
+                // The path left because it stopped being usable stays out until it answers again: gone stale at
+                // the active rate, it would otherwise count as fresh again at the standby rate and be taken back.
+                if (d.Reason == SwitchReason.ActiveDown && d.From is { } from && state.Find(from) is { Down: false } left)
+                {
+                    left.Down = true;
+                    left.Reported = left.Quality;
+                    left.UsableSince = null;
+                }
                 state.Active = d.To;
                 state.ActiveSince = e.At;
                 state.LastSwitchAt = e.At;
@@ -78,8 +99,14 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
             case SwitchFailed f:
                 if (f.Path == state.Active)
                     state.Switch = SwitchStatus.Failed;
+                // Like PathWentDown: only a reply after the failure brings the path back (Report compares with Reported).
                 if (state.Find(f.Path) is { } failed)
-                    UpdatePath(state, failed, e.At, MarkDown);
+                {
+                    var was = IsUsable(state, failed, e.At);
+                    failed.Down = true;
+                    failed.Reported = failed.Quality;
+                    PathChanged(state, failed, was, e.At);
+                }
                 break;
             case PeerUnreachable:
                 state.Unreachable = true;
@@ -88,18 +115,12 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
         return state;
     }
 
-    private static void MarkDown(PathState p)
-    {
-        p.Down = true;
-        p.Reported = p.Quality;
-    }
-
     private void ApplyCandidates(PeerState state, CandidatesResolved r)
     {
         var paths = new List<PathState>(r.Candidates.Count);
         foreach (var c in r.Candidates)
         {
-            if (paths.Exists(p => p.Path == c.Path))
+            if (Contains(paths, c.Path))
                 continue;
             var existing = state.Find(c.Path);
             if (existing is null)
@@ -114,15 +135,36 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
         UpdateRttBetter(state, r.At);
     }
 
-    private void UpdatePath(PeerState state, PathState path, DateTimeOffset at, Action<PathState> change)
+    /// <summary>After a change to <paramref name="path"/> that was usable or not (<paramref name="wasUsable"/>) just before.</summary>
+    private static void SetPreferredSource(PeerState state, PreferredSourceChanged change)
     {
-        var wasUsable = IsUsable(state, path, at);
-        change(path);
+        for (var i = state.PreferredSources.Count - 1; i >= 0; i--)
+            if (state.PreferredSources[i].Dst.Equals(change.Dst))
+                state.PreferredSources.RemoveAt(i);
+        state.PreferredSources.Add(new PreferredSource(change.Dst, change.Src));
+    }
+
+    private static bool Contains(List<PathState> paths, CandidatePath path)
+    {
+        foreach (var p in paths)
+            if (p.Path == path)
+                return true;
+        return false;
+    }
+
+    private void PathChanged(PeerState state, PathState path, bool wasUsable, DateTimeOffset at)
+    {
         var usable = IsUsable(state, path, at);
         if (!usable)
             path.UsableSince = null;
-        else if (!wasUsable || path.UsableSince is null)
-            path.UsableSince = at;
+        else
+        {
+            if (!wasUsable || path.UsableSince is null)
+                path.UsableSince = at;
+            // The active path answers again: a later outage is a new one, reported again (rule 7).
+            if (state.Active == path.Path)
+                state.Unreachable = false;
+        }
         UpdateRttBetter(state, at);
     }
 

@@ -1,0 +1,355 @@
+using System.Net;
+using WgRouted.Engine.Events;
+using WgRouted.Engine.Policy;
+using static WgRouted.Engine.Tests.Simulation;
+
+namespace WgRouted.Engine.Tests;
+
+public class PolicyScenarioTests
+{
+    private static Simulation TwoUplinks(double rttA = 20, double rttB = 30, bool preferA = true)
+    {
+        var sim = new Simulation().Candidates(A4, B4).Up(A4, rttA).Up(B4, rttB);
+        return preferA ? sim.Preferred(Dst4, A4) : sim;
+    }
+
+    [Fact]
+    public void Initial_choice_is_the_preferred_path_when_it_answers_first()
+    {
+        var sim = TwoUplinks().RunTo(30_000);
+        Assert.Equal("0 A4 Initial", sim.Timeline());
+    }
+
+    [Fact]
+    public void Initial_choice_takes_the_first_answer_then_fails_back_to_the_preferred_path_after_hold_down()
+    {
+        var sim = new Simulation().Candidates(A4, B4).Up(A4, 20).Up(B4, 30).Preferred(Dst4, B4).RunTo(30_000);
+        // B4 answers at 0 and 1000 (standby rate): two successes, usable for 1000 ms >= 400 ms.
+        Assert.Equal("0 A4 Initial\n1000 B4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
+    public void Silent_loss_fails_over_after_LossThreshold_misses()
+    {
+        var sim = TwoUplinks().RunTo(5000).Silent(A4).RunTo(20_000);
+        // Misses at 5250, 5500, 5750: the third one takes A4 down.
+        Assert.Equal("0 A4 Initial\n5750 B4 ActiveDown", sim.Timeline());
+        var down = Assert.Single(sim.Stored.OfType<PathWentDown>());
+        Assert.Equal((A4, PathDownReason.ProbesMissed, At(5750)), (down.Path, down.Reason, down.At));
+    }
+
+    [Fact]
+    public void Two_misses_do_not_fail_over()
+    {
+        var sim = TwoUplinks().RunTo(5000).Silent(A4).RunTo(5500).Up(A4).RunTo(20_000);
+        Assert.Equal("0 A4 Initial", sim.Timeline());
+        Assert.Empty(sim.Stored.OfType<PathWentDown>());
+    }
+
+    [Fact]
+    public void Failback_to_the_primary_happens_400ms_after_its_first_successful_probe_at_250ms_probing()
+    {
+        var sim = new Simulation(standbyProbe: TimeSpan.FromMilliseconds(250))
+            .Candidates(A4, B4).Up(A4, 20).Up(B4, 30).Preferred(Dst4, A4)
+            .RunTo(5000).Silent(A4).RunTo(8100).Up(A4).RunTo(30_000);
+        Assert.Equal("0 A4 Initial\n5750 B4 ActiveDown\n8650 A4 Preferred", sim.Timeline());
+        var cameUp = Assert.Single(sim.Stored.OfType<PathCameUp>());
+        var failback = sim.Switches.Last();
+        Assert.InRange(failback.At - cameUp.At, TimeSpan.FromMilliseconds(400), TimeSpan.FromMilliseconds(999));
+    }
+
+    [Fact]
+    public void Failback_at_standby_probing_waits_for_the_second_success()
+    {
+        var sim = TwoUplinks().RunTo(5000).Silent(A4).RunTo(8100).Up(A4).RunTo(30_000);
+        // A4 is probed at the standby rate once B4 is active: replies at 9000 and 10000.
+        Assert.Equal("0 A4 Initial\n5750 B4 ActiveDown\n10000 A4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
+    public void IPv4_dies_while_IPv6_works_moves_the_tunnel_to_IPv6_and_back()
+    {
+        var sim = new Simulation().Candidates(A4, A6).Up(A4, 20).Up(A6, 25).Preferred(Dst4, A4).Preferred(Dst6, A6)
+            .RunTo(5000).Silent(A4).RunTo(20_100).Up(A4).RunTo(40_000);
+        Assert.Equal("0 A4 Initial\n5750 A6 ActiveDown\n22000 A4 Preferred", sim.Timeline());
+        Assert.Equal(System.Net.Sockets.AddressFamily.InterNetworkV6, sim.Switches.ElementAt(1).To.Family);
+    }
+
+    [Fact]
+    public void Flapping_path_is_not_taken_back_until_it_held_up_400ms_with_two_successes()
+    {
+        var sim = new Simulation(standbyProbe: TimeSpan.FromMilliseconds(250))
+            .Candidates(A4, B4).Up(A4, 20).Up(B4, 30).Preferred(Dst4, A4)
+            .RunTo(1000).Silent(A4).RunTo(2000);
+        // Every other probe lost: never two successes in a row.
+        for (var t = 2000; t < 7000; t += 500)
+            sim.RunTo(t).Up(A4).RunTo(t + 250).Silent(A4);
+        // One success, then three losses: up and down again.
+        for (var t = 8000; t < 13_000; t += 1000)
+            sim.RunTo(t).Up(A4).RunTo(t + 250).Silent(A4);
+        sim.RunTo(13_000);
+        Assert.Equal("0 A4 Initial\n1750 B4 ActiveDown", sim.Timeline());
+        Assert.Equal(6, sim.Stored.OfType<PathCameUp>().Count());
+        // Steady again: answers at 13250 and 13500, held up 400 ms from the first.
+        sim.Up(A4).RunTo(20_000);
+        Assert.Equal("0 A4 Initial\n1750 B4 ActiveDown\n13650 A4 Preferred", sim.Timeline());
+    }
+
+    [Theory]
+    [InlineData(20, 19)] // 5 %, 1 ms
+    [InlineData(20, 18.5)] // 7.5 %, 1.5 ms
+    [InlineData(10, 8.5)] // 15 % but only 1.5 ms
+    public void Hysteresis_holds_when_the_RTT_improvement_is_under_10_percent_or_under_2ms(double active, double other)
+    {
+        var sim = new Simulation().Candidates(A4, B4).Up(A4, active).Silent(B4).RunTo(2000).Up(B4, other).RunTo(60_000);
+        Assert.Equal("0 A4 Initial", sim.Timeline());
+        Assert.True(sim.Path(B4).Quality.SrttMs < sim.Path(A4).Quality.SrttMs);
+    }
+
+    [Fact]
+    public void RTT_improvement_sustained_5s_switches_but_not_within_10s_of_the_last_switch()
+    {
+        var sim = new Simulation().Candidates(A4, B4).Up(A4, 30).Silent(B4).RunTo(2000).Up(B4, 20).RunTo(12_000);
+        // B4 answers from 3000 on, clearly better: sustained by 8000, but the last switch was at 0.
+        Assert.Equal("0 A4 Initial\n10000 B4 Rtt", sim.Timeline());
+    }
+
+    [Fact]
+    public void RTT_improvement_sustained_5s_switches_at_once_when_no_switch_is_recent()
+    {
+        var sim = new Simulation().Candidates(A4, B4).Up(A4, 30).Silent(B4).RunTo(9000).Up(B4, 20).RunTo(20_000);
+        Assert.Equal("0 A4 Initial\n15000 B4 Rtt", sim.Timeline());
+    }
+
+    [Fact]
+    public void RTT_switches_are_at_most_one_per_MinSwitchInterval()
+    {
+        var options = PolicyOptions.Default with { RttSustain = TimeSpan.FromSeconds(1) };
+        var sim = new Simulation(options).Candidates(A4, B4).Up(A4, 30).Silent(B4).RunTo(2000).Up(B4, 20).RunTo(11_000);
+        Assert.Equal("0 A4 Initial\n10000 B4 Rtt", sim.Timeline());
+        sim.Up(A4, 2).RunTo(40_000);
+        Assert.Equal("0 A4 Initial\n10000 B4 Rtt\n20000 A4 Rtt", sim.Timeline());
+    }
+
+    [Fact]
+    public void Active_address_removed_switches_with_ActiveRemoved()
+    {
+        var sim = TwoUplinks().RunTo(5000).Candidates(B4).RunTo(10_000);
+        Assert.Equal("0 A4 Initial\n5000 B4 ActiveRemoved", sim.Timeline());
+    }
+
+    [Fact]
+    public void Removed_standby_path_is_no_longer_a_candidate()
+    {
+        var sim = TwoUplinks().RunTo(5000).Candidates(A4).RunTo(5000).Silent(A4).RunTo(10_000);
+        Assert.Null(sim.State.Find(B4));
+        Assert.Equal("0 A4 Initial\n5750 unreachable", sim.Timeline());
+    }
+
+    [Fact]
+    public void DNS_answer_change_moves_to_the_new_address_once_it_answers()
+    {
+        var newDst = Endpoint.Parse("198.51.100.8:51820");
+        var a = new CandidatePath(A4.Src, newDst);
+        var b = new CandidatePath(B4.Src, newDst);
+        var sim = TwoUplinks().RunTo(5000).Candidates(a, b).Up(a, 20).Up(b, 30).Preferred(newDst, a).RunTo(10_000);
+        Assert.Equal("0 A4 Initial\n5000 " + a + " ActiveRemoved", sim.Timeline());
+    }
+
+    [Fact]
+    public void DNS_answer_change_does_not_report_the_peer_unreachable_before_the_new_paths_are_probed()
+    {
+        var newDst = Endpoint.Parse("198.51.100.8:51820");
+        var a = new CandidatePath(A4.Src, newDst);
+        var sim = TwoUplinks().RunTo(5000).Candidates(a);
+        Assert.Empty(sim.Decisions.OfType<PeerUnreachable>());
+        sim.Up(a).RunTo(6000);
+        Assert.Empty(sim.Decisions.OfType<PeerUnreachable>());
+        Assert.Equal(a, sim.State.Active);
+    }
+
+    [Fact]
+    public void All_paths_down_reports_unreachable_once_then_switches_when_one_returns()
+    {
+        var sim = TwoUplinks().RunTo(5000).Silent(A4).Silent(B4).RunTo(10_100).Up(A4).RunTo(30_000);
+        // B4 (last answered at 5000) takes over at 5750, then misses at 6000, 6250, 6500 at the active rate.
+        Assert.Equal("0 A4 Initial\n5750 B4 ActiveDown\n6500 unreachable\n11000 A4 ActiveDown", sim.Timeline());
+        var unreachable = Assert.Single(sim.Decisions.OfType<PeerUnreachable>());
+        Assert.Equal(B4, unreachable.Active);
+        Assert.All(unreachable.Inputs, i => Assert.False(i.Usable));
+        // The endpoint is kept while unreachable: the active path stays B4 until A4 answers.
+        Assert.Equal(B4, sim.Decisions.OfType<EndpointSwitchDecided>().Last().From);
+    }
+
+    [Fact]
+    public void Regression_unreachable_was_reported_only_for_the_first_outage_when_the_active_path_itself_returned()
+    {
+        var sim = new Simulation().Candidates(A4).Up(A4).RunTo(5000).Silent(A4).RunTo(8000).Up(A4).RunTo(12_000).Silent(A4).RunTo(20_000);
+        Assert.Equal("0 A4 Initial\n5750 unreachable\n12750 unreachable", sim.Timeline());
+    }
+
+    [Fact]
+    public void Regression_NextDeadline_made_the_loop_spin_after_PeerUnreachable()
+    {
+        var sim = new Simulation { Probing = false }.Candidates(A4).Reply(A4, 20);
+        sim.RunTo(60_000); // throws when NextDeadline stays at or before the last Decide
+        Assert.Equal("0 A4 Initial\n750.0001 unreachable", sim.Timeline());
+        Assert.Null(sim.Policy.NextDeadline(sim.State));
+    }
+
+    [Fact]
+    public void Regression_NextDeadline_made_the_loop_spin_while_a_preferred_path_had_only_one_success()
+    {
+        var sim = TwoUplinks(preferA: false).RunTo(5000).Silent(B4).RunTo(8000).Preferred(Dst4, B4).Up(B4).RunTo(20_000);
+        // B4 misses at 6000, 7000, 8000; answers at 9000 and 10000.
+        Assert.Equal("0 A4 Initial\n10000 B4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
+    public void Regression_NextDeadline_made_the_loop_spin_on_the_hold_down_of_a_preferred_path_gone_stale_without_misses()
+    {
+        var sim = TwoUplinks(preferA: false).RunTo(2000).Stall(B4).RunTo(8000).Preferred(Dst4, B4).RunTo(20_000);
+        Assert.Equal("0 A4 Initial", sim.Timeline());
+        sim.Up(B4).RunTo(30_000);
+        // B4 answers again at 21000 (standby rate), usable from then on; no probe was lost in between, so its
+        // run of successes goes on and the hold-down alone delays the switch.
+        Assert.Equal("0 A4 Initial\n21400 B4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
+    public void Preferred_source_change_moves_the_tunnel_at_once_when_the_path_has_long_held_up()
+    {
+        var sim = TwoUplinks(preferA: false).RunTo(5000).Preferred(Dst4, B4).RunTo(20_000);
+        Assert.Equal("0 A4 Initial\n5000 B4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
+    public void Preferred_source_change_moves_the_tunnel_after_hold_down_when_the_path_just_came_up()
+    {
+        var sim = new Simulation(standbyProbe: TimeSpan.FromMilliseconds(250))
+            .Candidates(A4, B4).Up(A4).Silent(B4).RunTo(5000).Preferred(Dst4, B4).RunTo(5100).Up(B4).RunTo(20_000);
+        Assert.Equal("0 A4 Initial\n5650 B4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
+    public void Endpoint_order_is_preferred_over_a_lower_RTT()
+    {
+        var sim = new Simulation().Candidates(A4, A6).Up(A4, 40).Up(A6, 10).RunTo(60_000);
+        // A6 answers first; A4 is the first configured endpoint and wins once held up.
+        Assert.Equal("0 A6 Initial\n1000 A4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
+    public void Kernel_preferred_source_is_preferred_over_endpoint_order()
+    {
+        var sim = new Simulation().Candidates(A4, A6).Up(A4, 10).Up(A6, 40).Preferred(Dst6, A6).RunTo(60_000);
+        Assert.Equal("0 A4 Initial\n1000 A6 Preferred", sim.Timeline());
+    }
+
+    [Fact]
+    public void Never_switches_to_a_path_that_has_not_answered()
+    {
+        var sim = TwoUplinks(preferA: false).Silent(B4).RunTo(5000).Preferred(Dst4, B4).RunTo(6000).Silent(A4).RunTo(20_000);
+        Assert.Equal("0 A4 Initial\n6750 unreachable", sim.Timeline());
+    }
+
+    [Fact]
+    public void Stale_path_without_a_probe_for_three_intervals_is_not_usable()
+    {
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4).Reply(A4, 20).Reply(B4, 30);
+        var b = sim.Path(B4);
+        Assert.True(sim.Policy.IsUsable(sim.State, b, At(3000)));
+        Assert.False(sim.Policy.IsUsable(sim.State, b, At(3000.001)));
+        sim.RunTo(1400);
+        // Active A4 is stale after 3 x 250 ms; B4 (fresh for 3 x 1000 ms) takes over.
+        Assert.Equal("0 A4 Initial\n750.0001 B4 ActiveDown", sim.Timeline());
+    }
+
+    [Fact]
+    public void Regression_two_stale_paths_took_turns_being_active_when_probing_stopped()
+    {
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4).Reply(A4, 20).Reply(B4, 30).RunTo(10_000);
+        // A4 goes stale at the active rate and is left; B4 too, 750 ms after it became active. A4 has not
+        // answered since it was left, so it is not taken back (it was "fresh" again at the standby rate).
+        Assert.Equal("0 A4 Initial\n750.0001 B4 ActiveDown\n1500.0002 unreachable", sim.Timeline());
+        sim.Reply(A4, 20);
+        Assert.Equal("0 A4 Initial\n750.0001 B4 ActiveDown\n1500.0002 unreachable\n10000 A4 ActiveDown", sim.Timeline());
+    }
+
+    [Fact]
+    public void Newly_active_path_probed_at_the_standby_rate_gets_three_active_intervals_of_grace()
+    {
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4).Reply(A4, 20).Reply(B4, 30)
+            .RunTo(600).Reply(A4, 20).RunTo(900)
+            .Post(new PathWentDown(Peer, At(900), A4, PathDownReason.LinkDown));
+        // B4 last answered at 0: stale at the active rate, but it just became active at 900.
+        Assert.Equal("0 A4 Initial\n900 B4 ActiveDown", sim.Timeline());
+        Assert.True(sim.Policy.IsUsable(sim.State, sim.Path(B4), At(1650)));
+        Assert.False(sim.Policy.IsUsable(sim.State, sim.Path(B4), At(1651)));
+        sim.RunTo(1600);
+        Assert.Equal(2, sim.Decisions.Count);
+    }
+
+    [Fact]
+    public void SwitchFailed_marks_the_path_down_and_the_policy_moves_on()
+    {
+        var sim = TwoUplinks().RunTo(5000).Post(new SwitchFailed(Peer, At(5000), A4, "netlink: EPERM"));
+        Assert.Equal("0 A4 Initial\n5000 B4 ActiveDown", sim.Timeline());
+        Assert.True(sim.Path(A4).Down);
+    }
+
+    [Fact]
+    public void Regression_SwitchFailed_path_came_back_up_without_a_new_probe()
+    {
+        var sim = TwoUplinks().RunTo(5000).Post(new SwitchFailed(Peer, At(5000), A4, "netlink: EPERM"));
+        Assert.DoesNotContain(sim.Stored.OfType<PathCameUp>(), e => e.At == At(5000));
+        // The next reply over A4 brings it back, and the hold-down brings the tunnel back to it.
+        sim.RunTo(10_000);
+        Assert.Equal("0 A4 Initial\n5000 B4 ActiveDown\n5650 A4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
+    public void Report_stores_no_event_per_probe_over_1000_steady_probes()
+    {
+        var sim = new Simulation().Candidates(A4).Up(A4, 20).RunTo(250_000);
+        Assert.True(sim.Probes >= 1000, $"{sim.Probes} probes");
+        // The first answer and the second (eligible for failback), then nothing.
+        Assert.Equal(2, sim.Stored.OfType<PathMeasured>().Count());
+        Assert.Equal(4, sim.Stored.Count); // CandidatesResolved, two PathMeasured, the initial decision
+    }
+
+    [Fact]
+    public void Report_stores_PathMeasured_when_RTT_or_loss_moves_significantly()
+    {
+        var sim = new Simulation().Candidates(A4).Up(A4, 20).RunTo(10_000);
+        var before = sim.Stored.OfType<PathMeasured>().Count();
+        sim.Up(A4, 40).RunTo(20_000);
+        var rtt = sim.Stored.OfType<PathMeasured>().Skip(before).ToList();
+        Assert.InRange(rtt.Count, 1, 10);
+        Assert.All(rtt, m => Assert.True(m.Quality.SrttMs > 20));
+        Assert.True(rtt[^1].Quality.SrttMs > 36);
+        // Every 5th probe lost: 20 % loss over the window.
+        var measured = sim.Stored.OfType<PathMeasured>().Count();
+        for (var i = 0; i < 20; i++)
+            sim.RunFor(1000).Silent(A4).RunFor(250).Up(A4, 40);
+        Assert.Contains(sim.Stored.OfType<PathMeasured>().Skip(measured), m => m.Quality.Loss >= 0.1);
+        Assert.Empty(sim.Stored.OfType<PathWentDown>());
+    }
+
+    [Fact]
+    public void Decisions_carry_their_reason_and_every_path_as_input()
+    {
+        var sim = TwoUplinks().RunTo(5000).Silent(A4).RunTo(6000);
+        var failover = sim.Switches.Last();
+        Assert.Equal((A4, B4, SwitchReason.ActiveDown), (failover.From, failover.To, failover.Reason));
+        Assert.Equal(2, failover.Inputs.Count);
+        var a = failover.Inputs.Single(i => i.Path == A4);
+        Assert.False(a.Usable);
+        Assert.True(a.PreferredSource);
+        Assert.Equal(3, a.ConsecutiveMisses);
+        var b = failover.Inputs.Single(i => i.Path == B4);
+        Assert.True(b.Usable);
+        Assert.Equal(30, b.SrttMs);
+        Assert.Equal(IPAddress.Parse("203.0.113.10"), b.Path.Src);
+    }
+}
