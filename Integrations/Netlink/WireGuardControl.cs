@@ -55,7 +55,8 @@ public sealed partial class WireGuardControl(string? networkNamespace = null, st
         return key[..32].ToArray();
     }
 
-    internal static string FormatEndpoint(IPEndPoint endpoint) =>
+    /// <summary>As UAPI and wg(8) write it: [v6]:port.</summary>
+    public static string FormatEndpoint(IPEndPoint endpoint) =>
         endpoint.Address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6
             ? $"[{endpoint.Address}]:{endpoint.Port}"
             : $"{endpoint.Address}:{endpoint.Port}";

@@ -9,6 +9,8 @@ internal static class CommandLine
     public static RootCommand Build()
     {
         var root = new RootCommand("wg-routed: keeps every WireGuard peer on its best (source, destination) path");
+        root.Subcommands.Add(NetlinkCommands.Create());
+        root.Subcommands.Add(WgCommands.Create());
         return root;
     }
 
