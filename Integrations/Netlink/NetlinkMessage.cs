@@ -53,12 +53,13 @@ internal readonly record struct NetlinkMessage(ushort Type, ushort Flags, uint S
         if ((Flags & NLM_F_ACK_TLVS) != 0)
         {
             // The echoed request follows the error code: just its header when capped, else the whole request.
-            var skip = 4 + HeaderLength;
+            long skip = 4 + HeaderLength;
             if ((Flags & NLM_F_CAPPED) == 0 && span.Length >= skip)
-                skip = 4 + (int)Math.Max(HeaderLength, MemoryMarshal.Read<NlMsgHdr>(span[4..]).Length);
+                skip = 4 + Math.Max(HeaderLength, MemoryMarshal.Read<NlMsgHdr>(span[4..]).Length);
+            skip = (skip + 3) & ~3L;
             if (skip <= span.Length)
             {
-                var attributes = new NetlinkAttributes(span[Math.Min(Wire.Align(skip), span.Length)..]);
+                var attributes = new NetlinkAttributes(span[(int)skip..]);
                 while (attributes.Next(out var type, out var value))
                     if (type == NLMSGERR_ATTR_MSG)
                         text = Wire.String(value);

@@ -154,12 +154,15 @@ internal static class WireGuardGenlCodec
     public static IPEndPoint? DecodeSockaddr(ReadOnlySpan<byte> value)
     {
         var family = Wire.U16(value, "WGPEER_A_ENDPOINT");
+        if (family == 0)
+            return null;
+        if (value.Length < 4)
+            throw new NetlinkFormatException($"WGPEER_A_ENDPOINT: {value.Length} bytes");
         var port = Wire.BigEndian(MemoryMarshal.Read<ushort>(value[2..]));
         return (family, value.Length) switch
         {
             (2, >= 16) => new IPEndPoint(new IPAddress(value.Slice(4, 4)), port),
             (10, >= 28) => new IPEndPoint(new IPAddress(value.Slice(8, 16), MemoryMarshal.Read<uint>(value[24..])), port),
-            (0, _) => null,
             _ => throw new NetlinkFormatException($"WGPEER_A_ENDPOINT: family {family} in {value.Length} bytes"),
         };
     }
@@ -223,7 +226,11 @@ internal static class WireGuardGenlCodec
     }
 
     public static DateTimeOffset Timestamp(long seconds, long nanoseconds) =>
-        DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100);
+        seconds is >= 0 and <= MaxUnixSeconds && nanoseconds is >= 0 and < 1_000_000_000
+            ? DateTimeOffset.FromUnixTimeSeconds(seconds).AddTicks(nanoseconds / 100)
+            : throw new NetlinkFormatException($"handshake time {seconds}.{nanoseconds} out of range");
+
+    private const long MaxUnixSeconds = 253_402_300_798; // 9999-12-31, DateTimeOffset's limit
 
     private static byte[] Key(ReadOnlySpan<byte> value, string what) =>
         value.Length == 32 ? value.ToArray() : throw new NetlinkFormatException($"{what}: {value.Length} bytes, need 32");
