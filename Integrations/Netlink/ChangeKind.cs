@@ -1,0 +1,8 @@
+namespace WgRouted.Integrations.Netlink;
+
+public enum ChangeKind
+{
+    Added,
+    Removed,
+    Changed,
+}

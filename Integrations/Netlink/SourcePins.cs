@@ -1,0 +1,67 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace WgRouted.Integrations.Netlink;
+
+/// <summary>
+/// Host routes in a table WgRouted owns (`DST/32 via GW dev DEV src SRC table T`) and the rule that sends the
+/// WireGuard socket's traffic there (`fwmark MARK lookup T`), ahead of the operator's `from SRC` rules.
+/// </summary>
+public sealed class SourcePins(Rtnetlink rtnl, uint table, uint rulePriority = 100)
+{
+    public uint Table => table;
+
+    public uint RulePriority => rulePriority;
+
+    /// <summary>Adds the pin; fails with EEXIST when one is there already.</summary>
+    public void Add(IPAddress destination, IPAddress source, int outputInterface, IPAddress? gateway = null) =>
+        rtnl.AddRoute(PinRoute(destination, source, outputInterface, gateway));
+
+    /// <summary>Adds the pin or moves an existing one for the same destination.</summary>
+    public void Replace(IPAddress destination, IPAddress source, int outputInterface, IPAddress? gateway = null) =>
+        rtnl.ReplaceRoute(PinRoute(destination, source, outputInterface, gateway));
+
+    public void Delete(IPAddress destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        rtnl.DeleteRoute(new Route(destination.AddressFamily, table, destination, HostBits(destination), null, 0, 0, null, null, 0, 0,
+            0, Route.ScopeNowhere, RouteType.Unspecified, RouteFlags.None));
+    }
+
+    public void AddRule(AddressFamily family, uint mark) => rtnl.AddRule(PinRule(family, mark));
+
+    public void DeleteRule(AddressFamily family, uint mark) => rtnl.DeleteRule(PinRule(family, mark));
+
+    /// <summary>Removes every route in the owned table and every rule pointing at it (stale pins of an earlier run).</summary>
+    public int Flush()
+    {
+        var removed = 0;
+        foreach (var rule in rtnl.DumpRules().Where(r => r.Table == table))
+        {
+            rtnl.DeleteRule(rule);
+            removed++;
+        }
+        foreach (var route in rtnl.DumpRoutes().Where(r => r.Table == table))
+        {
+            rtnl.DeleteRoute(route);
+            removed++;
+        }
+        return removed;
+    }
+
+    private Route PinRoute(IPAddress destination, IPAddress source, int outputInterface, IPAddress? gateway)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        ArgumentNullException.ThrowIfNull(source);
+        if (source.AddressFamily != destination.AddressFamily || (gateway is not null && gateway.AddressFamily != destination.AddressFamily))
+            throw new ArgumentException($"pin {destination} src {source} via {gateway}: mixed address families");
+        return new Route(destination.AddressFamily, table, destination, HostBits(destination), null, 0, 0, source, gateway,
+            outputInterface, 0, Route.ProtocolStatic, gateway is null ? Route.ScopeLink : Route.ScopeUniverse, RouteType.Unicast,
+            RouteFlags.None);
+    }
+
+    private Rule PinRule(AddressFamily family, uint mark) =>
+        new(family, rulePriority, mark, 0xffffffff, table, null, 0, null, 0, RuleAction.ToTable, 0, null, null, false, 0);
+
+    private static byte HostBits(IPAddress address) => (byte)(address.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
+}
