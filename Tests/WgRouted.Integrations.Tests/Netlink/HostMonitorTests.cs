@@ -109,6 +109,27 @@ public sealed class HostMonitorTests : IDisposable
     }
 
     [Fact]
+    public async Task The_periodic_resync_follows_the_time_provider()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var monitor = new HostMonitor(NullLogger<HostMonitor>.Instance, time,
+            new HostMonitorOptions { NetworkNamespace = _ns.Name, ResyncInterval = TimeSpan.FromSeconds(30) }, _changes.Enqueue);
+        var run = monitor.RunAsync(_stop.Token);
+        await monitor.Ready.WaitAsync(Timeout);
+        Assert.Equal(1, monitor.Resyncs);
+
+        time.Advance(TimeSpan.FromSeconds(29));
+        _ns.Ip("route add 198.19.0.0/16 via 198.18.1.254"); // a notification round trip: the loop has looked at the clock
+        await Wait.Until(() => monitor.Snapshot().Routes.Any(r => r.Destination.ToString() == "198.19.0.0"), Timeout, () => "route missing");
+        Assert.Equal(1, monitor.Resyncs);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Wait.Until(() => monitor.Resyncs == 2, Timeout, () => $"{monitor.Resyncs} resyncs");
+        await _stop.CancelAsync();
+        await run.WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task Carrier_loss_shows_as_a_link_change_and_linkdown_routes()
     {
         _ns.Ip("route add 198.19.0.0/16 via 198.18.1.254 metric 10");
