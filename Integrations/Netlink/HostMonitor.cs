@@ -32,6 +32,8 @@ public sealed partial class HostMonitor
     private long _notifications;
     private long _resyncs;
 
+    /// <param name="onChanges">Called on the monitor's thread with every non-empty difference; the initial dump
+    /// arrives as one Resync batch of Added changes.</param>
     public HostMonitor(ILogger<HostMonitor> logger, TimeProvider time, HostMonitorOptions options, Action<HostChanges>? onChanges = null)
     {
         _logger = logger;
