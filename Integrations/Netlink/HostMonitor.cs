@@ -10,6 +10,7 @@ namespace WgRouted.Integrations.Netlink;
 public sealed partial class HostMonitor
 {
     private const int PollMs = 250;
+    private static readonly TimeSpan ResyncRetry = TimeSpan.FromSeconds(1);
     private static readonly int[] Groups =
     [
         RtnetlinkCodec.RTNLGRP_LINK, RtnetlinkCodec.RTNLGRP_IPV4_IFADDR, RtnetlinkCodec.RTNLGRP_IPV6_IFADDR,
@@ -31,6 +32,8 @@ public sealed partial class HostMonitor
     private long _notifications;
     private long _resyncs;
 
+    /// <param name="onChanges">Called on the monitor's thread with every non-empty difference; the initial dump
+    /// arrives as one Resync batch of Added changes.</param>
     public HostMonitor(ILogger<HostMonitor> logger, TimeProvider time, HostMonitorOptions options, Action<HostChanges>? onChanges = null)
     {
         _logger = logger;
@@ -108,9 +111,18 @@ public sealed partial class HostMonitor
             }
             if (resyncReason is null && _time.GetTimestamp() < nextResync)
                 continue;
-            Resync(rtnl, resyncReason ?? "periodic");
+            try
+            {
+                Resync(rtnl, resyncReason ?? "periodic");
+                nextResync = _time.GetTimestamp() + Ticks(_options.ResyncInterval);
+            }
+            catch (NetlinkException e)
+            {
+                // A dump interrupted too often or refused: keep the notifications flowing and dump again soon.
+                LogResyncFailed(resyncReason ?? "periodic", e);
+                nextResync = _time.GetTimestamp() + Ticks(ResyncRetry);
+            }
             resyncReason = null;
-            nextResync = _time.GetTimestamp() + Ticks(_options.ResyncInterval);
         }
     }
 

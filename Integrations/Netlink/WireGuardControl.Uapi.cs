@@ -139,7 +139,7 @@ public sealed partial class WireGuardControl
             throw new InvalidDataException($"UAPI {name}: reply without errno");
         if (errno != 0)
             throw new NetlinkException($"UAPI get on {name}", errno.Value);
-        var publicKey = privateKey is null ? null : Convert.ToBase64String(new Org.BouncyCastle.Crypto.Parameters.X25519PrivateKeyParameters(privateKey).GeneratePublicKey().GetEncoded());
+        var publicKey = privateKey is null ? null : Convert.ToBase64String(WireGuardKeys.PublicKey(privateKey));
         return new WireGuardDevice(name, publicKey, privateKey, port, mark, peers);
     }
 

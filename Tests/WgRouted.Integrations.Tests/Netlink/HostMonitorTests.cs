@@ -80,6 +80,56 @@ public sealed class HostMonitorTests : IDisposable
     }
 
     [Fact]
+    public async Task Rules_addresses_and_links_follow_notifications()
+    {
+        var (monitor, run) = Start();
+        await monitor.Ready.WaitAsync(Timeout);
+
+        _ns.Ip("rule add fwmark 0x10 lookup 1000 pref 100");
+        _ns.Ip("-6 rule add from fd00:1::1 lookup 1000 pref 200");
+        _ns.Ip("addr add 198.18.1.2/24 dev up1");
+        _ns.Ip("addr add fd00:1::2/64 dev up1 nodad");
+        _ns.Ip("link add up2 type veth peer name up2p");
+        await Wait.Until(() => _changes.Sum(c => c.Rules.Count(r => r.Kind == ChangeKind.Added && r.New!.Table == 1000)) == 2
+            && _changes.Any(c => c.Addresses.Any(a => a.Kind == ChangeKind.Added && a.New!.Local.ToString() == "fd00:1::2"))
+            && _changes.Any(c => c.Links.Any(l => l.Kind == ChangeKind.Added && l.New!.Name == "up2p")),
+            Timeout, () => "rule, address or link notifications missing: " + string.Join("; ", _changes.SelectMany(c =>
+                c.Rules.Select(r => $"{r.Kind} {r.New ?? r.Old}").Concat(c.Addresses.Select(a => $"{a.Kind} {a.New ?? a.Old}")).Concat(c.Links.Select(l => $"{l.Kind} {l.New ?? l.Old}")))));
+        await AssertExact(monitor);
+
+        _ns.Ip("rule del pref 100");
+        _ns.Ip("addr del 198.18.1.2/24 dev up1");
+        _ns.Ip("link del up2");
+        await Wait.Until(() => _changes.Any(c => c.Rules.Any(r => r.Kind == ChangeKind.Removed && r.Old!.FirewallMark == 0x10))
+            && _changes.Any(c => c.Links.Any(l => l.Kind == ChangeKind.Removed && l.Old!.Name == "up2")),
+            Timeout, () => "removals missing");
+        await AssertExact(monitor);
+        await _stop.CancelAsync();
+        await run.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task The_periodic_resync_follows_the_time_provider()
+    {
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
+        var monitor = new HostMonitor(NullLogger<HostMonitor>.Instance, time,
+            new HostMonitorOptions { NetworkNamespace = _ns.Name, ResyncInterval = TimeSpan.FromSeconds(30) }, _changes.Enqueue);
+        var run = monitor.RunAsync(_stop.Token);
+        await monitor.Ready.WaitAsync(Timeout);
+        Assert.Equal(1, monitor.Resyncs);
+
+        time.Advance(TimeSpan.FromSeconds(29));
+        _ns.Ip("route add 198.19.0.0/16 via 198.18.1.254"); // a notification round trip: the loop has looked at the clock
+        await Wait.Until(() => monitor.Snapshot().Routes.Any(r => r.Destination.ToString() == "198.19.0.0"), Timeout, () => "route missing");
+        Assert.Equal(1, monitor.Resyncs);
+
+        time.Advance(TimeSpan.FromSeconds(1));
+        await Wait.Until(() => monitor.Resyncs == 2, Timeout, () => $"{monitor.Resyncs} resyncs");
+        await _stop.CancelAsync();
+        await run.WaitAsync(Timeout);
+    }
+
+    [Fact]
     public async Task Carrier_loss_shows_as_a_link_change_and_linkdown_routes()
     {
         _ns.Ip("route add 198.19.0.0/16 via 198.18.1.254 metric 10");
