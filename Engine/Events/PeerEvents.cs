@@ -58,3 +58,11 @@ public sealed record SwitchConverged(PeerKey Peer, DateTimeOffset At, CandidateP
 
 public sealed record SwitchFailed(PeerKey Peer, DateTimeOffset At, CandidatePath Path, string Reason)
     : PeerEvent(Peer, At);
+
+/// <summary>The peer appeared on the WireGuard device (configured there by wg, wg-quick or a restart).</summary>
+public sealed record PeerAdded(PeerKey Peer, DateTimeOffset At, string Interface)
+    : PeerEvent(Peer, At);
+
+/// <summary>The peer is gone from the WireGuard device.</summary>
+public sealed record PeerRemoved(PeerKey Peer, DateTimeOffset At, string Interface)
+    : PeerEvent(Peer, At);

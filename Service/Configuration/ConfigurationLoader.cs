@@ -90,6 +90,8 @@ public static class ConfigurationLoader
             Check(seenInterfaces.Add(itf.Name), $"{key}:Name", itf.Name, "appears twice");
             uint fwmark = 0;
             Check(TryParseFwmark(itf.Fwmark, out fwmark), $"{key}:Fwmark", itf.Fwmark, "is not a non-zero 32-bit number (decimal or 0x hex)");
+            // The fwmark also numbers the interface's pin table: 253..255 are the kernel's default, main and local.
+            Check(fwmark is not (>= 253 and <= 255), $"{key}:Fwmark", itf.Fwmark, "would name a kernel routing table (253 default, 254 main, 255 local)");
             var peers = new List<PeerConfig>();
             for (var j = 0; j < itf.Peers.Count; j++)
             {

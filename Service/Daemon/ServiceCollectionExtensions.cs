@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using WgRouted.Engine.Policy;
+using WgRouted.Integrations.Netlink;
 using WgRouted.Service.Configuration;
 
 namespace WgRouted.Service.Daemon;
@@ -18,10 +19,22 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<StoreConnector>();
         services.AddSingleton<Appender>();
         services.AddSingleton<PolicyLoop>();
+        services.AddSingleton(_ => new WireGuardControl());
+        services.AddSingleton(sp =>
+        {
+            // Its own socket: lookups run on the host monitor's thread.
+            var rtnl = Rtnetlink.Open();
+            return ActivatorUtilities.CreateInstance<CandidateTracker>(sp, (Func<RouteQuery, RouteLookup?>)(q => rtnl.GetRoute(q)));
+        });
+        services.AddSingleton<PinService>();
         // Hosts stop services in reverse order: the appender stops last and stores what the others emitted.
         services.AddHostedService(sp => sp.GetRequiredService<Appender>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyLoop>());
         services.AddHostedService<ConfigPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<PinService>());
+        services.AddHostedService<HostSource>();
+        services.AddHostedService<DnsSource>();
+        services.AddHostedService<WireGuardPoller>();
         return services;
     }
 }

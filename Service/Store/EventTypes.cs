@@ -10,7 +10,7 @@ public static class EventTypes
         typeof(PeerConfigured), typeof(CandidatesResolved), typeof(PreferredSourceChanged), typeof(PathMeasured),
         typeof(PathWentDown), typeof(PathCameUp), typeof(HandshakeObserved), typeof(EndpointObserved),
         typeof(EndpointSwitchDecided), typeof(PeerUnreachable), typeof(EndpointSwitched), typeof(SwitchConverged),
-        typeof(SwitchFailed),
+        typeof(SwitchFailed), typeof(PeerAdded), typeof(PeerRemoved),
     ];
 
     public static readonly Type[] Host =

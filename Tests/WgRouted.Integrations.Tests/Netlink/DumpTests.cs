@@ -1,3 +1,4 @@
+using WgRouted.Tests.Shared;
 using System.Net.Sockets;
 using System.Text.Json;
 using WgRouted.Integrations.Netlink;

@@ -1,3 +1,4 @@
+using WgRouted.Tests.Shared;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging.Abstractions;
 using WgRouted.Integrations.Netlink;

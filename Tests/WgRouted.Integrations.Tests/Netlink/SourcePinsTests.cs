@@ -1,3 +1,4 @@
+using WgRouted.Tests.Shared;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;

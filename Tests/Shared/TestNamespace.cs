@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Security.Cryptography;
 
-namespace WgRouted.Integrations.Tests.Netlink;
+namespace WgRouted.Tests.Shared;
 
 /// <summary>A network namespace named wgr + random hex, deleted on Dispose (which also removes its links).</summary>
 internal sealed class TestNamespace : IDisposable

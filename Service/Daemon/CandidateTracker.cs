@@ -1,0 +1,130 @@
+using System.Net;
+using Microsoft.Extensions.Logging;
+using WgRouted.Engine;
+using WgRouted.Engine.Events;
+using WgRouted.Integrations.Netlink;
+using WgRouted.Service.Configuration;
+
+namespace WgRouted.Service.Daemon;
+
+/// <summary>
+/// Turns host facts and DNS answers into the peers' candidate paths and the kernel's preferred source for each
+/// destination, posting CandidatesResolved, PreferredSourceChanged and PathWentDown (link down) on change only.
+/// Called from the host monitor's thread and the resolver; serialised by a lock.
+/// </summary>
+public sealed partial class CandidateTracker(
+    WgRoutedConfig config, Inbox inbox, TimeProvider time, Func<RouteQuery, RouteLookup?> lookup, ILogger<CandidateTracker> logger)
+{
+    private readonly Lock _lock = new();
+    private readonly Dictionary<PeerKey, IReadOnlyList<(int Order, Endpoint Dst)>> _answers = InitialAnswers(config);
+    private readonly Dictionary<PeerKey, IReadOnlyList<Candidate>> _candidates = [];
+    private readonly Dictionary<(PeerKey, IPAddress), IPAddress?> _preferred = [];
+    private readonly HashSet<string> _managed = config.Interfaces.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
+    private HostSnapshot? _host;
+
+    private static Dictionary<PeerKey, IReadOnlyList<(int, Endpoint)>> InitialAnswers(WgRoutedConfig config) =>
+        config.Peers.ToDictionary(
+            p => p.Peer.PublicKey,
+            p => (IReadOnlyList<(int, Endpoint)>)p.Peer.Endpoints
+                .Where(e => e.Literal is not null)
+                .Select(e => (e.Order, new Endpoint(e.Literal!, e.Port)))
+                .ToList());
+
+    /// <summary>The monitor saw changes (or its first dump): re-derive candidates and preferred sources.</summary>
+    public void OnHost(HostSnapshot host, HostChanges? changes)
+    {
+        lock (_lock)
+        {
+            _host = host;
+            if (changes is not null)
+                ReportLinksDown(host, changes);
+            Refresh();
+        }
+    }
+
+    /// <summary>A DNS answer for one of the peer's endpoint names (all of its addresses, A and AAAA).</summary>
+    public void OnResolved(PeerKey peer, EndpointSpec spec, IReadOnlyList<IPAddress> addresses)
+    {
+        lock (_lock)
+        {
+            var others = _answers.GetValueOrDefault(peer, []).Where(a => a.Order != spec.Order);
+            _answers[peer] = others.Concat(addresses.Select(a => (spec.Order, new Endpoint(a, spec.Port)))).ToList();
+            Refresh();
+        }
+    }
+
+    private void Refresh()
+    {
+        if (_host is null)
+            return;
+        var now = time.GetUtcNow();
+        var sources = UsableSources(_host).Select(s => s.Address).ToList();
+        foreach (var (peer, answers) in _answers)
+        {
+            var candidates = Candidates.Cross(answers, sources);
+            if (!_candidates.TryGetValue(peer, out var known) || !known.SequenceEqual(candidates))
+            {
+                _candidates[peer] = candidates;
+                inbox.Post(new CandidatesResolved(peer, now, candidates));
+            }
+            foreach (var dst in answers.Select(a => a.Dst.Address).Distinct())
+            {
+                var src = Lookup(dst);
+                if (!_preferred.TryGetValue((peer, dst), out var was) || !Equals(was, src))
+                {
+                    _preferred[(peer, dst)] = src;
+                    inbox.Post(new PreferredSourceChanged(peer, now, dst, src));
+                }
+            }
+        }
+    }
+
+    private IPAddress? Lookup(IPAddress dst)
+    {
+        try
+        {
+            return lookup(new RouteQuery(dst))?.Source;
+        }
+        catch (NetlinkException e)
+        {
+            // ENETUNREACH and friends: the kernel has no route, so no preferred source.
+            LogLookupFailed(logger, dst.ToString(), e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Sources a tunnel can leave from: global addresses, settled (not tentative), on links we do not manage.</summary>
+    public IEnumerable<(IPAddress Address, int Link)> UsableSources(HostSnapshot host)
+    {
+        var links = host.Links.ToDictionary(l => l.Index);
+        foreach (var a in host.Addresses)
+        {
+            if (!links.TryGetValue(a.Index, out var link) || _managed.Contains(link.Name) || link.Kind == "wireguard")
+                continue;
+            if ((a.Flags & (AddressFlags.Tentative | AddressFlags.DadFailed)) != 0 || a.Scope != Route.ScopeUniverse)
+                continue;
+            if (Candidates.IsUsableSource(a.Local))
+                yield return (a.Local, a.Index);
+        }
+    }
+
+    // Carrier loss leaves routes in place and sends no route message: a link going down is the signal.
+    private void ReportLinksDown(HostSnapshot host, HostChanges changes)
+    {
+        var down = changes.Links
+            .Where(c => c.New is { } n && (!n.IsUp || !n.Carrier) && (c.Old is null || (c.Old.IsUp && c.Old.Carrier)))
+            .Select(c => c.New!.Index)
+            .ToHashSet();
+        if (down.Count == 0)
+            return;
+        var onDownLinks = host.Addresses.Where(a => down.Contains(a.Index)).Select(a => a.Local).ToHashSet();
+        var now = time.GetUtcNow();
+        foreach (var (peer, candidates) in _candidates)
+            foreach (var c in candidates)
+                if (onDownLinks.Contains(c.Path.Src))
+                    inbox.Post(new PathWentDown(peer, now, c.Path, PathDownReason.LinkDown));
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "No route to {Destination}: {Error}")]
+    private static partial void LogLookupFailed(ILogger logger, string destination, string error);
+}

@@ -1,0 +1,84 @@
+using System.Net;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WgRouted.Engine;
+using WgRouted.Engine.Events;
+using WgRouted.Integrations.Netlink;
+using WgRouted.Service.Configuration;
+
+namespace WgRouted.Service.Daemon;
+
+/// <summary>
+/// WireGuard has no notifications: read every managed device once a second and post what changed for the
+/// configured peers (handshakes, endpoints, peers added or removed).
+/// </summary>
+public sealed partial class WireGuardPoller(
+    WgRoutedConfig config, WireGuardControl control, Inbox inbox, TimeProvider time, ILogger<WireGuardPoller> logger)
+    : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
+
+    private readonly Dictionary<string, WireGuardDevice?> _devices = [];
+    private readonly Dictionary<string, string> _errors = [];
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        do
+        {
+            foreach (var itf in config.Interfaces)
+                Poll(itf);
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>One read of one device; public for tests.</summary>
+    public void Poll(InterfaceConfig itf)
+    {
+        WireGuardDevice current;
+        try
+        {
+            current = control.GetDevice(itf.Name);
+        }
+        catch (Exception e) when (e is NetlinkException or IOException or InvalidDataException or System.Net.Sockets.SocketException)
+        {
+            // Said once per distinct error, not every second.
+            if (!_errors.TryGetValue(itf.Name, out var last) || last != e.Message)
+                LogReadFailed(logger, itf.Name, e.Message);
+            _errors[itf.Name] = e.Message;
+            return;
+        }
+        if (_errors.Remove(itf.Name))
+            LogReadRecovered(logger, itf.Name);
+        _devices.TryGetValue(itf.Name, out var previous);
+        _devices[itf.Name] = current;
+        var configured = itf.Peers.ToDictionary(p => p.PublicKey.Base64, p => p.PublicKey, StringComparer.Ordinal);
+        var now = time.GetUtcNow();
+        foreach (var change in WireGuardDiff.Compare(previous, current))
+        {
+            if (!configured.TryGetValue(change.Peer, out var peer))
+                continue;
+            switch (change)
+            {
+                case Integrations.Netlink.HandshakeObserved h:
+                    inbox.Post(new Engine.Events.HandshakeObserved(peer, now, h.At));
+                    break;
+                case EndpointChanged { New: { } endpoint }:
+                    inbox.Post(new EndpointObserved(peer, now, new Endpoint(endpoint.Address, endpoint.Port)));
+                    break;
+                case Integrations.Netlink.PeerAdded:
+                    inbox.Post(new Engine.Events.PeerAdded(peer, now, itf.Name));
+                    break;
+                case Integrations.Netlink.PeerRemoved:
+                    inbox.Post(new Engine.Events.PeerRemoved(peer, now, itf.Name));
+                    break;
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read WireGuard device {Device}: {Error}")]
+    private static partial void LogReadFailed(ILogger logger, string device, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "WireGuard device {Device} readable again")]
+    private static partial void LogReadRecovered(ILogger logger, string device);
+}

@@ -1,0 +1,152 @@
+using System.Diagnostics;
+using System.Text.Json;
+using WgRouted.Tests.Shared;
+
+namespace WgRouted.Service.Tests.Daemon;
+
+/// <summary>
+/// `wg-routed run` for real inside a namespace: a router with two uplinks (veths to an "internet" namespace),
+/// wireguard-go, the embedded PostgreSQL. Checks what reaches the store when routes and carrier change.
+/// </summary>
+[Trait("Category", "Integration")]
+public sealed class DaemonTests : IDisposable
+{
+    private const string PeerEndpoint = "198.18.3.2:51820";
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private readonly TestNamespace _router = new();
+    private readonly TestNamespace _inet = new();
+    private readonly string _dir = Directory.CreateTempSubdirectory("wgr-daemon-").FullName;
+    private readonly string _iface = "wgrd" + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(3));
+    private readonly string _peerKey;
+    private readonly List<Process> _processes = [];
+
+    public DaemonTests()
+    {
+        TestNamespace.Run("ip", $"link add a0 netns {_router.Name} type veth peer name a1 netns {_inet.Name}");
+        TestNamespace.Run("ip", $"link add b0 netns {_router.Name} type veth peer name b1 netns {_inet.Name}");
+        foreach (var (ns, link, address) in new[] { (_router, "a0", "198.18.1.2/24"), (_router, "b0", "198.18.2.2/24"), (_inet, "a1", "198.18.1.1/24"), (_inet, "b1", "198.18.2.1/24") })
+        {
+            ns.Ip($"addr add {address} dev {link}");
+            ns.Ip($"link set {link} up");
+        }
+        _router.Ip("route add default via 198.18.1.1 metric 100");
+        _router.Ip("route add default via 198.18.2.1 metric 200");
+
+        var wireguard = TestNamespace.Start("ip", $"netns exec {_router.Name} wireguard-go -f {_iface}");
+        _processes.Add(wireguard);
+        WaitUntil(() => File.Exists($"/var/run/wireguard/{_iface}.sock"), "wireguard-go's socket");
+        var privateKey = TestNamespace.Run("wg", "genkey").Trim();
+        File.WriteAllText(Path.Combine(_dir, "key"), privateKey);
+        _peerKey = TestNamespace.Run("wg", "pubkey", TestNamespace.Run("wg", "genkey")).Trim();
+        Exec(_router, "wg", $"set {_iface} private-key {Path.Combine(_dir, "key")} peer {_peerKey} allowed-ips 198.19.0.2/32 endpoint {PeerEndpoint}");
+
+        File.WriteAllText(Path.Combine(_dir, "config.json"), $$"""
+            { "DataDirectory": "{{_dir}}/data",
+              "Interfaces": [ { "Name": "{{_iface}}", "Fwmark": "0x5157",
+                  "Peers": [ { "PublicKey": "{{_peerKey}}", "Endpoints": ["{{PeerEndpoint}}"] } ] } ] }
+            """);
+    }
+
+    [Fact]
+    public void The_daemon_records_route_and_carrier_changes_and_cleans_up_on_stop()
+    {
+        var cli = FindCli();
+        var daemon = TestNamespace.Start("ip", $"netns exec {_router.Name} dotnet {cli} run --config {_dir}/config.json");
+        _processes.Add(daemon);
+        var log = new System.Text.StringBuilder();
+        daemon.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.BeginErrorReadLine();
+        daemon.BeginOutputReadLine();
+
+        // Start: the kernel prefers uplink A for the peer, both uplinks are candidates, pins are in place.
+        WaitForEvent(daemon, log, "PreferredSourceChanged", e => e.GetProperty("src").GetString() == "198.18.1.2");
+        var candidates = WaitForEvent(daemon, log, "CandidatesResolved", _ => true);
+        Assert.Equal(["198.18.1.2", "198.18.2.2"], candidates.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("path").GetProperty("src").GetString()).Order());
+        WaitForEvent(daemon, log, "PeerAdded", e => e.GetProperty("interface").GetString() == _iface);
+        Assert.Contains("fwmark 0x5157 lookup 20823", _router.Ip("rule show"), StringComparison.Ordinal);
+        Assert.Equal("0x5157", Exec(_router, "wg", $"show {_iface} fwmark").Trim());
+
+        // The primary's route is withdrawn: the kernel now prefers B, and the host stream has the removal.
+        _router.Ip("route del default via 198.18.1.1");
+        WaitForEvent(daemon, log, "PreferredSourceChanged", e => e.GetProperty("src").GetString() == "198.18.2.2");
+        WaitForEvent(daemon, log, "RouteRemoved", e => e.GetProperty("gateway").GetString() == "198.18.1.1", hostStream: true);
+
+        // Silent loss: B's far end loses carrier, its routes stay: the path from B is reported down anyway.
+        _inet.Ip("link set b1 down");
+        WaitForEvent(daemon, log, "PathWentDown", e => e.GetProperty("path").GetProperty("src").GetString() == "198.18.2.2" && e.GetProperty("reason").GetString() == "LinkDown");
+
+        // SIGTERM: a clean stop removes the pin rule and stops PostgreSQL.
+        TestNamespace.Run("kill", $"-TERM {daemon.Id}");
+        Assert.True(daemon.WaitForExit(30_000), "the daemon did not stop in 30 s");
+        Assert.True(daemon.ExitCode == 0, log.ToString());
+        Assert.DoesNotContain("lookup 20823", _router.Ip("rule show"), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "data", "postgres", "data", "postmaster.pid")), "PostgreSQL still running");
+    }
+
+    private JsonElement WaitForEvent(Process daemon, System.Text.StringBuilder log, string type, Func<JsonElement, bool> match, bool hostStream = false)
+    {
+        var cli = FindCli();
+        var deadline = DateTime.UtcNow + Timeout;
+        while (true)
+        {
+            Assert.False(daemon.HasExited, $"the daemon exited: {log}");
+            var peer = hostStream ? "" : $"--peer {_peerKey}";
+            var (code, output, error) = _router.Exec("dotnet", $"{cli} events --config {_dir}/config.json {peer} --json");
+            if (code == 0)
+                foreach (var e in JsonDocument.Parse(output).RootElement.EnumerateArray())
+                    if (e.GetProperty("type").GetString() == type && match(e.GetProperty("data")))
+                        return e.GetProperty("data").Clone();
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"no {type} stored in {Timeout.TotalSeconds} s (events: {code} {error}); daemon log:\n{log}");
+            Thread.Sleep(300);
+        }
+    }
+
+    private static string Exec(TestNamespace ns, string program, string args)
+    {
+        var (code, output, error) = ns.Exec(program, args);
+        return code == 0 ? output : throw new InvalidOperationException($"{program} {args}: {error}");
+    }
+
+    private static void WaitUntil(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+                throw new TimeoutException($"{what} did not appear");
+            Thread.Sleep(20);
+        }
+    }
+
+    internal static string FindCli()
+    {
+        var root = AppContext.BaseDirectory;
+        while (!File.Exists(Path.Combine(root, "WgRouted.sln")))
+            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("WgRouted.sln not found above the test binaries");
+        var config = Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)));
+        return Path.Combine(root, "Service", "bin", config!, "net10.0", "wg-routed.dll");
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _processes)
+        {
+            if (!p.HasExited)
+            {
+                TestNamespace.Run("kill", $"-TERM {p.Id}");
+                if (!p.WaitForExit(30_000))
+                    p.Kill(entireProcessTree: true);
+            }
+            p.Dispose();
+        }
+        // A daemon killed hard leaves its PostgreSQL: stop it by its own data directory.
+        var data = Path.Combine(_dir, "data", "postgres", "data");
+        if (File.Exists(Path.Combine(data, "postmaster.pid")))
+            TestNamespace.Run("runuser", $"-u postgres -- {Service.Store.EmbeddedPostgres.FindBinaries()}/pg_ctl -D {data} -m immediate stop");
+        _router.Dispose();
+        _inet.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+}
