@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging.Abstractions;
+using WgRouted.Engine.Policy;
+using WgRouted.Service.Daemon;
+using WgRouted.Service.Store;
+
+namespace WgRouted.Service.Cli;
+
+/// <summary>`show [IFACE]`: every managed peer's candidate paths as the store's projection last recorded them.</summary>
+internal static class ShowCommand
+{
+    public static Command Create()
+    {
+        var config = CommonOptions.Config();
+        var iface = new Argument<string?>("IFACE") { Description = "only this interface", Arity = ArgumentArity.ZeroOrOne };
+        var json = CommonOptions.Json();
+        var command = new Command("show", "per peer: candidate paths with state, srtt and loss, the active one and since when, the latest handshake")
+            { config, iface, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var loaded = CommonOptions.LoadOrReport(parse.GetRequiredValue(config));
+            if (loaded is null)
+                return CommonOptions.Failure;
+            var only = parse.GetValue(iface);
+            if (only is not null && loaded.Interfaces.All(i => i.Name != only))
+            {
+                await Console.Error.WriteLineAsync($"{only}: not a managed interface (configured: {string.Join(", ", loaded.Interfaces.Select(i => i.Name))})");
+                return CommonOptions.Failure;
+            }
+            var policy = new EndpointPolicy(loaded.Policy);
+            await using var connector = new StoreConnector(loaded, policy, NullLogger<StoreConnector>.Instance);
+            var store = await connector.GetAsync(ct);
+            var now = DateTimeOffset.UtcNow;
+            var rows = new List<object>();
+            foreach (var (itf, peer) in loaded.Peers.Where(p => only is null || p.Interface.Name == only))
+            {
+                var state = await store.LoadPeerAsync(peer.PublicKey.Base64, ct);
+                var paths = (state?.Paths ?? []).Select(p => new
+                {
+                    src = p.Path.Src.ToString(),
+                    dst = p.Path.Dst.ToString(),
+                    active = state!.Active == p.Path,
+                    state = p.Down ? "down" : policy.IsUsable(state, p, p.Quality.LastProbeAt ?? now) ? "up" : "unproven",
+                    preferredSource = EndpointPolicy.IsPreferredSource(state, p),
+                    srttMs = p.Quality.SrttMs,
+                    rttVarMs = p.Quality.RttVarMs,
+                    loss = p.Quality.Loss,
+                    lastAnswer = p.Quality.LastSuccessAt,
+                }).ToList();
+                rows.Add(new
+                {
+                    @interface = itf.Name,
+                    peer = peer.PublicKey.Base64,
+                    active = state?.Active?.ToString(),
+                    activeSince = state?.ActiveSince,
+                    unreachable = state?.Unreachable ?? false,
+                    latestHandshake = state?.LatestHandshake,
+                    endpoint = state?.ObservedEndpoint?.ToString(),
+                    paths,
+                });
+                if (parse.GetValue(json))
+                    continue;
+                Console.WriteLine($"{itf.Name} peer {peer.PublicKey}");
+                Console.WriteLine($"  active: {state?.Active?.ToString() ?? "none"}{(state?.ActiveSince is { } s ? string.Create(CultureInfo.InvariantCulture, $" since {s.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ}") : "")}" +
+                    $"{(state?.Unreachable == true ? " (UNREACHABLE)" : "")}");
+                Console.WriteLine($"  latest handshake: {state?.LatestHandshake?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "never"}; endpoint {state?.ObservedEndpoint?.ToString() ?? "(none)"}");
+                foreach (var p in paths)
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  {(p.active ? "*" : " ")} {p.src,-28} -> {p.dst,-32} {p.state,-9} srtt {(p.srttMs is { } r ? $"{r:0.00} ms" : "-"),-10} loss {p.loss:P0}{(p.preferredSource ? "  (kernel's preferred source)" : "")}"));
+            }
+            if (parse.GetValue(json))
+                Console.WriteLine(JsonSerializer.Serialize(rows, EventJson.Create(indented: true)));
+            return 0;
+        });
+        return command;
+    }
+}
