@@ -13,7 +13,8 @@ namespace WgRouted.Service.Daemon;
 /// Called from the host monitor's thread and the resolver; serialised by a lock.
 /// </summary>
 public sealed partial class CandidateTracker(
-    WgRoutedConfig config, Inbox inbox, TimeProvider time, Func<RouteQuery, RouteLookup?> lookup, ILogger<CandidateTracker> logger)
+    WgRoutedConfig config, Inbox inbox, Probing.Prober prober, Probing.Responder responder, TimeProvider time,
+    Func<RouteQuery, RouteLookup?> lookup, ILogger<CandidateTracker> logger)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<PeerKey, IReadOnlyList<(int Order, Endpoint Dst)>> _answers = InitialAnswers(config);
@@ -39,6 +40,9 @@ public sealed partial class CandidateTracker(
             if (changes is not null)
                 ReportLinksDown(host, changes);
             Refresh();
+            responder.SetAddresses(UsableSources(host).Select(s => s.Address).ToHashSet());
+            if (changes is { } c && (c.Links.Count > 0 || c.Addresses.Count > 0 || c.Routes.Count > 0))
+                prober.Trigger();
         }
     }
 
@@ -58,7 +62,10 @@ public sealed partial class CandidateTracker(
         if (_host is null)
             return;
         var now = time.GetUtcNow();
-        var sources = UsableSources(_host).Select(s => s.Address).ToList();
+        var usable = UsableSources(_host).ToList();
+        var sources = usable.Select(s => s.Address).ToList();
+        var names = _host.Links.ToDictionary(l => l.Index, l => l.Name);
+        var devices = usable.ToDictionary(s => s.Address, s => names.GetValueOrDefault(s.Link));
         foreach (var (peer, answers) in _answers)
         {
             var candidates = Candidates.Cross(answers, sources);
@@ -66,6 +73,7 @@ public sealed partial class CandidateTracker(
             {
                 _candidates[peer] = candidates;
                 inbox.Post(new CandidatesResolved(peer, now, candidates));
+                prober.SetCandidates(peer, candidates, a => devices.GetValueOrDefault(a));
             }
             foreach (var dst in answers.Select(a => a.Dst.Address).Distinct())
             {

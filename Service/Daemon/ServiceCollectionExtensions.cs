@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using WgRouted.Engine.Policy;
 using WgRouted.Integrations.Netlink;
+using WgRouted.Service.Probing;
 using WgRouted.Service.Configuration;
 
 namespace WgRouted.Service.Daemon;
@@ -27,6 +28,9 @@ public static class ServiceCollectionExtensions
             return ActivatorUtilities.CreateInstance<CandidateTracker>(sp, (Func<RouteQuery, RouteLookup?>)(q => rtnl.GetRoute(q)));
         });
         services.AddSingleton<PinService>();
+        services.AddSingleton<Keyring>();
+        services.AddSingleton<Prober>();
+        services.AddSingleton<Responder>();
         // Hosts stop services in reverse order: the appender stops last and stores what the others emitted.
         services.AddHostedService(sp => sp.GetRequiredService<Appender>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyLoop>());
@@ -35,6 +39,10 @@ public static class ServiceCollectionExtensions
         services.AddHostedService<HostSource>();
         services.AddHostedService<DnsSource>();
         services.AddHostedService<WireGuardPoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<Responder>());
+        services.AddHostedService(sp => sp.GetRequiredService<Prober>());
+        services.AddHostedService<Switcher>();
+        services.AddWgRoutedTelemetry(config);
         return services;
     }
 }

@@ -1,0 +1,320 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using WgRouted.Engine;
+using WgRouted.Engine.Events;
+using WgRouted.Engine.Probe;
+using WgRouted.Service.Configuration;
+using WgRouted.Service.Daemon;
+
+namespace WgRouted.Service.Probing;
+
+/// <summary>
+/// Probes every candidate path out of band: one socket per path, bound to its source address and to the uplink
+/// that owns it, so a probe leaves exactly as the tunnel will once pinned there. The active path is probed every
+/// Probe:ActiveIntervalMs, the others every Probe:StandbyIntervalMs, and any path touched by a host change at
+/// the active rate for <see cref="SettleTime"/>. Results go to the inbox as ProbeReplied / ProbeMissed.
+/// </summary>
+public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox inbox, TimeProvider time, ILogger<Prober> logger)
+    : BackgroundService
+{
+    /// <summary>After a host change, paths are probed at the active rate this long.</summary>
+    public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(3);
+
+    /// <summary>A probe unanswered this long is missed even on a path with a tiny RTT (scheduling noise).</summary>
+    public static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(100);
+
+    private readonly Lock _lock = new();
+    private readonly Dictionary<CandidatePath, PathProbe> _paths = [];
+    private readonly Dictionary<PeerKey, CandidatePath> _active = [];
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly ProbeSequence _sequence = new(time.GetUtcNow());
+    private readonly TimeSpan _activeInterval = config.Policy.ActiveInterval;
+    private readonly TimeSpan _standby = config.Policy.StandbyInterval;
+
+    /// <summary>Every authenticated answer: the path, and the responder's WireGuard endpoint for us.</summary>
+    public event Action<PeerKey, CandidatePath, ProbeAnswer>? Answered;
+
+    /// <summary>The peer's candidates changed: open sockets for new paths, close those of gone ones.</summary>
+    public void SetCandidates(PeerKey peer, IReadOnlyList<Candidate> candidates, Func<IPAddress, string?> deviceOf)
+    {
+        if (keyring.InterfaceOf(peer) is not { } itf || !Probed(peer))
+            return;
+        var probePort = config.Peers.First(p => p.Peer.PublicKey == peer).Peer.ProbePort;
+        lock (_lock)
+        {
+            var wanted = candidates.Select(c => c.Path).ToHashSet();
+            foreach (var (path, probe) in _paths.Where(p => p.Value.Peer == peer && !wanted.Contains(p.Key)).ToList())
+            {
+                probe.Dispose();
+                _paths.Remove(path);
+            }
+            var now = time.GetUtcNow();
+            foreach (var path in wanted)
+            {
+                var device = deviceOf(path.Src);
+                if (_paths.TryGetValue(path, out var existing) && existing.Device == device)
+                    continue;
+                existing?.Dispose();
+                _paths.Remove(path);
+                try
+                {
+                    var socket = UdpSockets.Bind(new IPEndPoint(path.Src, 0), device);
+                    var probe = new PathProbe(peer, itf.Name, path, new IPEndPoint(path.Dst.Address, probePort), device, socket)
+                    {
+                        NextDue = now,
+                        FastUntil = now + SettleTime,
+                    };
+                    _paths[path] = probe;
+                    probe.Receiving = ReceiveAsync(probe);
+                }
+                catch (SocketException e)
+                {
+                    LogBindFailed(logger, path.ToString(), device ?? "-", e.Message);
+                }
+            }
+        }
+        Wake();
+    }
+
+    private bool Probed(PeerKey peer) => config.Peers.Any(p => p.Peer.PublicKey == peer && p.Peer.Endpoints.Count > 0);
+
+    public void SetActive(PeerKey peer, CandidatePath path)
+    {
+        lock (_lock)
+        {
+            _active[peer] = path;
+            if (_paths.TryGetValue(path, out var probe))
+                probe.NextDue = time.GetUtcNow();
+        }
+        Wake();
+    }
+
+    /// <summary>A host change: probe every path now and at the active rate until things settle.</summary>
+    public void Trigger()
+    {
+        var now = time.GetUtcNow();
+        lock (_lock)
+            foreach (var probe in _paths.Values)
+            {
+                probe.NextDue = now;
+                probe.FastUntil = now + SettleTime;
+            }
+        Wake();
+    }
+
+    /// <summary>Sends a move request over the path (coordinated switch); the answer comes through <see cref="Answered"/>.</summary>
+    public bool SendMove(PeerKey peer, CandidatePath path, ushort listenPort)
+    {
+        PathProbe? probe;
+        lock (_lock)
+            _paths.TryGetValue(path, out probe);
+        if (probe is null || probe.Peer != peer)
+            return false;
+        return Send(probe, move: listenPort, time.GetUtcNow());
+    }
+
+    private void Wake() => _wake.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var now = time.GetUtcNow();
+            var next = Turn(now);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            wait.CancelAfter(next - now);
+            try
+            {
+                await _wake.Reader.WaitToReadAsync(wait.Token);
+                _wake.Reader.TryRead(out _);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+            }
+        }
+        lock (_lock)
+        {
+            foreach (var probe in _paths.Values)
+                probe.Dispose();
+            _paths.Clear();
+        }
+    }
+
+    /// <summary>Declares overdue probes missed, sends those due; returns when to look again.</summary>
+    private DateTimeOffset Turn(DateTimeOffset now)
+    {
+        var next = now + TimeSpan.FromSeconds(1);
+        List<PathProbe> due = [];
+        lock (_lock)
+        {
+            foreach (var probe in _paths.Values)
+            {
+                foreach (var (seq, pending) in probe.Pending.Where(p => p.Value.Deadline <= now).ToList())
+                {
+                    probe.Pending.Remove(seq);
+                    inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path));
+                }
+                if (probe.NextDue <= now)
+                {
+                    due.Add(probe);
+                    var fast = now < probe.FastUntil || (_active.TryGetValue(probe.Peer, out var a) && a == probe.Path);
+                    probe.NextDue = now + (fast ? _activeInterval : _standby);
+                }
+                if (probe.NextDue < next)
+                    next = probe.NextDue;
+                foreach (var p in probe.Pending.Values)
+                    if (p.Deadline < next)
+                        next = p.Deadline;
+            }
+        }
+        foreach (var probe in due)
+            Send(probe, move: null, now);
+        return next;
+    }
+
+    private bool Send(PathProbe probe, ushort? move, DateTimeOffset now)
+    {
+        if (keyring.KeyFor(probe.Peer) is not { } key || keyring.Us(probe.Peer) is not { } us)
+            return false;
+        var seq = _sequence.Next();
+        ProbeMessage message = move is { } port
+            ? new MoveRequest(us.Public, seq, now, port)
+            : new ProbeRequest(us.Public, seq, now);
+        var buffer = new byte[ProbeCodec.RequestSize];
+        var length = ProbeCodec.Encode(message, key, buffer);
+        lock (_lock)
+            probe.Pending[seq] = new Pending(time.GetTimestamp(), now + probe.Timeout(_activeInterval));
+        try
+        {
+            probe.Socket.SendTo(buffer.AsSpan(0, length), SocketFlags.None, probe.Remote);
+            return true;
+        }
+        catch (SocketException e)
+        {
+            // Unreachable, no route, address gone: the path cannot carry anything now. Missed at once.
+            lock (_lock)
+                probe.Pending[seq] = probe.Pending[seq] with { Deadline = now };
+            if (probe.LastSendError != e.SocketErrorCode)
+                LogSendFailed(logger, probe.Path.ToString(), e.Message);
+            probe.LastSendError = e.SocketErrorCode;
+            Wake();
+            return false;
+        }
+    }
+
+    private async Task ReceiveAsync(PathProbe probe)
+    {
+        var buffer = new byte[ProbeCodec.MaxSize + 1];
+        var guard = new ProbeGuard();
+        while (true)
+        {
+            SocketReceiveFromResult result;
+            try
+            {
+                result = await probe.Socket.ReceiveFromAsync(buffer, SocketFlags.None, UdpSockets.Any(probe.Path.Family), probe.Closing.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException)
+            {
+                // ICMP port unreachable and the like surface here on a connected path; the timeout counts the miss.
+                continue;
+            }
+            var now = time.GetUtcNow();
+            var arrived = time.GetTimestamp();
+            if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.ReceivedBytes), s => s == probe.Peer ? keyring.KeyFor(s) : null, out var message, out var error)
+                || !guard.TryAccept(message, now, out error))
+            {
+                LogBadAnswer(logger, probe.Path.ToString(), result.RemoteEndPoint.ToString() ?? "?", error.Describe());
+                continue;
+            }
+            if (message is not ProbeAnswer answer)
+                continue;
+            Pending pending;
+            lock (_lock)
+            {
+                if (!probe.Pending.Remove(answer.EchoSequence, out pending))
+                    pending = default;
+            }
+            if (pending.SentTicks != 0)
+            {
+                var rtt = time.GetElapsedTime(pending.SentTicks, arrived).TotalMilliseconds;
+                probe.Observe(rtt);
+                inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, rtt));
+            }
+            Answered?.Invoke(probe.Peer, probe.Path, answer);
+        }
+    }
+
+    public override void Dispose()
+    {
+        lock (_lock)
+            foreach (var probe in _paths.Values)
+                probe.Dispose();
+        base.Dispose();
+    }
+
+    private readonly record struct Pending(long SentTicks, DateTimeOffset Deadline);
+
+    private sealed class PathProbe(PeerKey peer, string device, CandidatePath path, IPEndPoint remote, string? uplink, Socket socket) : IDisposable
+    {
+        public PeerKey Peer { get; } = peer;
+        public string Interface { get; } = device;
+        public CandidatePath Path { get; } = path;
+        public IPEndPoint Remote { get; } = remote;
+        public string? Device { get; } = uplink;
+        public Socket Socket { get; } = socket;
+        public CancellationTokenSource Closing { get; } = new();
+        public Dictionary<ulong, Pending> Pending { get; } = [];
+        public DateTimeOffset NextDue { get; set; }
+        public DateTimeOffset FastUntil { get; set; }
+        public Task? Receiving { get; set; }
+        public SocketError? LastSendError { get; set; }
+        private double? _srtt;
+        private double _rttvar;
+
+        public void Observe(double rttMs)
+        {
+            if (_srtt is not { } s)
+            {
+                _srtt = rttMs;
+                _rttvar = rttMs / 2;
+                return;
+            }
+            _rttvar = 0.75 * _rttvar + 0.25 * Math.Abs(s - rttMs);
+            _srtt = 0.875 * s + 0.125 * rttMs;
+        }
+
+        /// <summary>
+        /// RFC 6298's RTO shape (srtt + 4 rttvar, doubled for margin), at least MinTimeout, and at most one active
+        /// interval unless the path's RTT itself is longer: silent loss must show within LossThreshold intervals.
+        /// </summary>
+        public TimeSpan Timeout(TimeSpan activeInterval)
+        {
+            var ms = _srtt is { } s ? 2 * (s + 4 * _rttvar) : activeInterval.TotalMilliseconds;
+            var max = Math.Max(activeInterval.TotalMilliseconds, 2 * (_srtt ?? 0));
+            return TimeSpan.FromMilliseconds(Math.Clamp(ms, MinTimeout.TotalMilliseconds, Math.Max(MinTimeout.TotalMilliseconds, max)));
+        }
+
+        public void Dispose()
+        {
+            Closing.Cancel();
+            Socket.Dispose();
+            Closing.Dispose();
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot open a probe socket for {Path} on {Device}: {Error}")]
+    private static partial void LogBindFailed(ILogger logger, string path, string device, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Probe over {Path} not sent: {Error}")]
+    private static partial void LogSendFailed(ILogger logger, string path, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped an answer on {Path} from {From}: {Error}")]
+    private static partial void LogBadAnswer(ILogger logger, string path, string from, string error);
+}
