@@ -16,7 +16,7 @@ public sealed partial class EndpointPolicy
 
         PathState? best = null;
         foreach (var p in state.Paths)
-            if (IsUsable(state, p, now) && (best is null || Rank(state, p, best) < 0))
+            if (IsUsable(state, p, now) && (best is null || Rank(state, p, best, now) < 0))
                 best = p;
 
         if (!activeUsable)
@@ -38,7 +38,7 @@ public sealed partial class EndpointPolicy
 
         // Rule 4: the best path, when routing or endpoint order prefers it, once it has held up. Only the best:
         // a lesser path that happens to be held up already would mean two switches instead of one.
-        if (best is not null && best != active && ComparePreference(state, best, active!) < 0)
+        if (best is not null && best != active && ComparePreference(state, best, active!, now) < 0)
             return HasHeldUp(best, now) ? Switch(state, best, SwitchReason.Preferred, now) : null;
 
         // Rule 5: equal preference, clearly lower RTT for long enough, and not too often.
@@ -50,11 +50,11 @@ public sealed partial class EndpointPolicy
                 && p.RttBetterSince is { } since
                 && now - since >= Options.RttSustain
                 && IsUsable(state, p, now)
-                && ComparePreference(state, p, active!) == 0
+                && ComparePreference(state, p, active!, now) == 0
                 && p.Quality.SrttMs is { } srtt
                 && active!.Quality.SrttMs is { } activeSrtt
                 && IsRttBetter(srtt, activeSrtt)
-                && (faster is null || Rank(state, p, faster) < 0))
+                && (faster is null || Rank(state, p, faster, now) < 0))
                 faster = p;
         return faster is null ? null : Switch(state, faster, SwitchReason.Rtt, now);
     }
@@ -106,9 +106,9 @@ public sealed partial class EndpointPolicy
         var now = state.LastEventAt ?? DateTimeOffset.MinValue;
         PathState? best = null;
         foreach (var p in state.Paths)
-            if (IsUsable(state, p, now) && (best is null || Rank(state, p, best) < 0))
+            if (IsUsable(state, p, now) && (best is null || Rank(state, p, best, now) < 0))
                 best = p;
-        if (best is not null && best != active && ComparePreference(state, best, active) < 0)
+        if (best is not null && best != active && ComparePreference(state, best, active, now) < 0)
         {
             if (best.UsableSince is { } since
                 && best.Quality.ConsecutiveSuccesses >= 2
@@ -138,9 +138,9 @@ public sealed partial class EndpointPolicy
         state.LastEventAt >= due || next <= due ? next : due;
 
     /// <summary>Rule 2: the kernel's preferred source first, then configured endpoint order, then smoothed RTT.</summary>
-    public int Rank(PeerState state, PathState x, PathState y)
+    public int Rank(PeerState state, PathState x, PathState y, DateTimeOffset now)
     {
-        var c = ComparePreference(state, x, y);
+        var c = ComparePreference(state, x, y, now);
         if (c != 0)
             return c;
         c = (x.Quality.SrttMs ?? double.MaxValue).CompareTo(y.Quality.SrttMs ?? double.MaxValue);
@@ -148,14 +148,29 @@ public sealed partial class EndpointPolicy
     }
 
     /// <summary>Rule 2's first two keys only.</summary>
-    public static int ComparePreference(PeerState state, PathState x, PathState y)
+    public int ComparePreference(PeerState state, PathState x, PathState y, DateTimeOffset now)
     {
-        var c = IsPreferredSource(state, x).CompareTo(IsPreferredSource(state, y));
+        var c = IsPreferredSource(state, x, now).CompareTo(IsPreferredSource(state, y, now));
         return c != 0 ? -c : x.Order.CompareTo(y.Order);
     }
 
-    public static bool IsPreferredSource(PeerState state, PathState path) =>
-        state.PreferredSourceFor(path.Path.Dst.Address) is { } src && src.Equals(path.Path.Src);
+    /// <summary>
+    /// The path leaves from the kernel's preferred source for its destination — or that source cannot carry the
+    /// tunnel now (no usable path from it), and then every path to the destination stands in for it. Without the
+    /// stand-in, a dead primary would make every path to that endpoint lose to any other endpoint's preferred path,
+    /// and the tunnel would hop to the other family and back on every failover.
+    /// </summary>
+    public bool IsPreferredSource(PeerState state, PathState path, DateTimeOffset now)
+    {
+        if (state.PreferredSourceFor(path.Path.Dst.Address) is not { } src)
+            return false;
+        if (src.Equals(path.Path.Src))
+            return true;
+        foreach (var p in state.Paths)
+            if (p.Path.Src.Equals(src) && p.Path.Dst.Address.Equals(path.Path.Dst.Address) && IsUsable(state, p, now))
+                return false;
+        return true;
+    }
 
     public IReadOnlyList<PathSnapshot> Snapshot(PeerState state, DateTimeOffset now)
     {
@@ -165,7 +180,7 @@ public sealed partial class EndpointPolicy
             var p = state.Paths[i];
             var usable = IsUsable(state, p, now);
             result[i] = new PathSnapshot(
-                p.Path, p.Order, IsPreferredSource(state, p), usable, p.Quality.SrttMs, p.Quality.Loss,
+                p.Path, p.Order, IsPreferredSource(state, p, now), usable, p.Quality.SrttMs, p.Quality.Loss,
                 p.Quality.ConsecutiveMisses, p.Quality.ConsecutiveSuccesses, p.Quality.LastSuccessAt,
                 usable ? p.UsableSince : null);
         }

@@ -204,7 +204,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
             var better = activeSrtt is { } reference
                 && p != active
                 && IsUsable(state, p, at)
-                && ComparePreference(state, p, active!) == 0
+                && ComparePreference(state, p, active!, at) == 0
                 && p.Quality.SrttMs is { } srtt
                 && IsRttBetter(srtt, reference);
             if (!better)

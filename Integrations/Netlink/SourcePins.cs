@@ -21,9 +21,23 @@ public sealed class SourcePins(Rtnetlink rtnl, uint table, uint rulePriority = 1
     public void Replace(IPAddress destination, IPAddress source, int outputInterface, IPAddress? gateway = null) =>
         rtnl.ReplaceRoute(PinRoute(destination, source, outputInterface, gateway));
 
+    /// <summary>Removes the pin; a pin already gone (its uplink went down and took its routes along) is no error.</summary>
     public void Delete(IPAddress destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
+        try
+        {
+            DeleteRoute(destination);
+        }
+        catch (NetlinkException e) when (e.Errno == Esrch)
+        {
+        }
+    }
+
+    private const int Esrch = 3; // "No such process": no such route
+
+    private void DeleteRoute(IPAddress destination)
+    {
         rtnl.DeleteRoute(new Route(destination.AddressFamily, table, destination, HostBits(destination), null, 0, 0, null, null, 0, 0,
             0, Route.ScopeNowhere, RouteType.Unspecified, RouteFlags.None));
     }

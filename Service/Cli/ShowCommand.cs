@@ -43,7 +43,7 @@ internal static class ShowCommand
                     dst = p.Path.Dst.ToString(),
                     active = state!.Active == p.Path,
                     state = p.Down ? "down" : policy.IsUsable(state, p, p.Quality.LastProbeAt ?? now) ? "up" : "unproven",
-                    preferredSource = EndpointPolicy.IsPreferredSource(state, p),
+                    preferredSource = policy.IsPreferredSource(state, p, now),
                     srttMs = p.Quality.SrttMs,
                     rttVarMs = p.Quality.RttVarMs,
                     loss = p.Quality.Loss,

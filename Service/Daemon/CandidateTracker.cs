@@ -37,9 +37,10 @@ public sealed partial class CandidateTracker(
         lock (_lock)
         {
             _host = host;
+            // Preferences first: the decision a down link triggers must already see where the kernel routes now.
+            Refresh();
             if (changes is not null)
                 ReportLinksDown(host, changes);
-            Refresh();
             responder.SetAddresses(UsableSources(host).Select(s => s.Address).ToHashSet());
             if (changes is { } c && (c.Links.Count > 0 || c.Addresses.Count > 0 || c.Routes.Count > 0))
                 prober.Trigger();
