@@ -15,7 +15,7 @@ namespace WgRouted.Engine.Probe;
 //        6    2  reserved, zero
 //        8   32  sender's WireGuard public key (selects the MAC key, in the clear)
 //       40    8  sender's sequence number (unsigned)
-//       48    8  sender's timestamp: nanoseconds since 1970-01-01T00:00Z (signed)
+//       48    8  sender's timestamp: nanoseconds since 1970-01-01T00:00Z (signed; read to the 100 ns tick)
 //       56   56  body, by type (below)
 //      112   16  MAC: HMAC-SHA256(probe key, bytes 0..111), first 16 bytes (RFC 2104 section 5 truncation)
 //
