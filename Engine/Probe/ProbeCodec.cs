@@ -112,7 +112,8 @@ public static class ProbeCodec
 
     /// <summary>
     /// Decodes and authenticates one datagram. <paramref name="keyFor"/> returns the probe key shared with the
-    /// sender named in the header, or null for a key that is not a configured peer. Never throws on bad input.
+    /// sender named in the header, or null for a key that is not a configured peer (and null for our own key,
+    /// or a packet of ours reflected back to us would pass: the key is the same both ways). Never throws on bad input.
     /// Replay and freshness are <see cref="ProbeGuard"/>'s job.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> packet, Func<PeerKey, ProbeKey?> keyFor,
