@@ -15,7 +15,7 @@ namespace WgRouted.Engine.Probe;
 //        6    2  reserved, zero
 //        8   32  sender's WireGuard public key (selects the MAC key, in the clear)
 //       40    8  sender's sequence number (unsigned)
-//       48    8  sender's timestamp: nanoseconds since 1970-01-01T00:00Z (signed)
+//       48    8  sender's timestamp: nanoseconds since 1970-01-01T00:00Z (signed; read to the 100 ns tick)
 //       56   56  body, by type (below)
 //      112   16  MAC: HMAC-SHA256(probe key, bytes 0..111), first 16 bytes (RFC 2104 section 5 truncation)
 //
@@ -37,6 +37,14 @@ namespace WgRouted.Engine.Probe;
 // Probe keys: see ProbeKeys.Derive. Replay and freshness: see ProbeGuard (the codec is stateless).
 
 /// <summary>Encodes and decodes probe packets. Stateless and thread-safe.</summary>
+/// <remarks>
+/// Responder, per datagram: <see cref="SourceRateLimiter.TryAcquire"/> on the source, <see cref="TryDecode"/>,
+/// <see cref="ProbeGuard.TryAccept"/>, then answer requests only: <see cref="ProbeRequest.Reply"/> (or, after setting
+/// the peer's endpoint to <see cref="MoveRequest.RequestedEndpoint"/>, <see cref="MoveRequest.Reply"/>) and
+/// <see cref="Encode"/> to the source. Initiator: <see cref="Encode"/> a <see cref="ProbeRequest"/> numbered by a
+/// <see cref="ProbeSequence"/>; on receipt <see cref="TryDecode"/>, <see cref="ProbeGuard.TryAccept"/>, keep answers
+/// whose <see cref="ProbeAnswer.EchoSequence"/> is outstanding, and take <see cref="ProbeAnswer.RoundTrip"/>.
+/// </remarks>
 public static class ProbeCodec
 {
     public const byte Version = 1;
@@ -87,16 +95,16 @@ public static class ProbeCodec
                 BinaryPrimitives.WriteUInt16BigEndian(body, (ushort)m.ListenPort);
                 break;
             case ProbeAnswer a:
+                if (a.ObservedSource.Address is null)
+                    throw new ArgumentException("an answer needs the request's observed source", nameof(message));
                 BinaryPrimitives.WriteUInt64BigEndian(body, a.EchoSequence);
                 BinaryPrimitives.WriteInt64BigEndian(body[8..], ToUnixNanoseconds(a.EchoTimestamp));
-                WriteAddress(body.Slice(16, AddressBlockSize), a.ObservedSource.Address is null ? null : a.ObservedSource, nameof(ProbeAnswer.ObservedSource));
+                WriteAddress(body.Slice(16, AddressBlockSize), a.ObservedSource, nameof(ProbeAnswer.ObservedSource));
                 WriteAddress(body.Slice(36, AddressBlockSize), a.WireGuardEndpoint, nameof(ProbeAnswer.WireGuardEndpoint));
                 break;
             default:
                 throw new ArgumentException($"unknown message {message.GetType().Name}", nameof(message));
         }
-        if (message is ProbeAnswer { ObservedSource.Address: null })
-            throw new ArgumentException("an answer needs the observed source", nameof(message));
 
         Mac(key, packet[..MacOffset], packet[MacOffset..]);
         return size;
@@ -104,7 +112,8 @@ public static class ProbeCodec
 
     /// <summary>
     /// Decodes and authenticates one datagram. <paramref name="keyFor"/> returns the probe key shared with the
-    /// sender named in the header, or null for a key that is not a configured peer. Never throws on bad input.
+    /// sender named in the header, or null for a key that is not a configured peer (and null for our own key,
+    /// or a packet of ours reflected back to us would pass: the key is the same both ways). Never throws on bad input.
     /// Replay and freshness are <see cref="ProbeGuard"/>'s job.
     /// </summary>
     public static bool TryDecode(ReadOnlySpan<byte> packet, Func<PeerKey, ProbeKey?> keyFor,

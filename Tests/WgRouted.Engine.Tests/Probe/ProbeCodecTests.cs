@@ -200,6 +200,15 @@ public sealed class ProbeCodecTests
         AssertRejected(ProbeVectors.Encode(stranger), ProbeError.UnknownSender);
     }
 
+    [Fact]
+    public void Our_own_packet_reflected_back_to_us_names_an_unknown_sender()
+    {
+        // Alice knows Bob only; the request she sent Bob comes back to her.
+        ProbeKey? alicesKeyFor(PeerKey sender) => sender == ProbeVectors.Bob ? ProbeVectors.Key : null;
+        Assert.False(ProbeCodec.TryDecode(ProbeVectors.Encode(ProbeVectors.Messages["request"]), alicesKeyFor, out _, out var error));
+        Assert.Equal(ProbeError.UnknownSender, error);
+    }
+
     [Theory]
     [InlineData("request", 60, "01")] // padding
     [InlineData("request", 111, "80")]
