@@ -98,6 +98,8 @@ public sealed partial class PolicyLoop(
         foreach (var e in _emitted)
         {
             appender.Post(e.Peer.Base64, e);
+            if (e is EndpointSwitchDecided d)
+                Telemetry.Switches.Add(1, new KeyValuePair<string, object?>("reason", d.Reason.ToString()));
             if (e is EndpointSwitchDecided or PeerUnreachable)
             {
                 if (logger.IsEnabled(LogLevel.Information))

@@ -12,6 +12,10 @@ public static class Telemetry
 {
     public const string ServiceName = "wg-routed";
     public static readonly Meter Meter = new("WgRouted");
+    public static readonly Histogram<double> PathRtt = Meter.CreateHistogram<double>("wgrouted.path.rtt", "ms", "probe round trip time per path");
+    public static readonly Counter<long> ProbesMissed = Meter.CreateCounter<long>("wgrouted.probe.missed", description: "probes without an answer in time");
+    public static readonly Counter<long> Switches = Meter.CreateCounter<long>("wgrouted.switches", description: "endpoint switches decided, by reason");
+    public static readonly Histogram<double> Convergence = Meter.CreateHistogram<double>("wgrouted.switch.convergence", "ms", "from the decision to the peer reporting our new source");
 
     public static IServiceCollection AddWgRoutedTelemetry(this IServiceCollection services, WgRoutedConfig config)
     {

@@ -156,6 +156,7 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
                 {
                     probe.Pending.Remove(seq);
                     inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path));
+                    Telemetry.ProbesMissed.Add(1);
                 }
                 if (probe.NextDue <= now)
                 {
@@ -245,6 +246,7 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
             {
                 var rtt = time.GetElapsedTime(pending.SentTicks, arrived).TotalMilliseconds;
                 probe.Observe(rtt);
+                Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
                 inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, rtt));
             }
             Answered?.Invoke(probe.Peer, probe.Path, answer);
@@ -301,8 +303,12 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
             return TimeSpan.FromMilliseconds(Math.Clamp(ms, MinTimeout.TotalMilliseconds, Math.Max(MinTimeout.TotalMilliseconds, max)));
         }
 
+        private int _disposed;
+
         public void Dispose()
         {
+            if (Interlocked.Exchange(ref _disposed, 1) != 0)
+                return;
             Closing.Cancel();
             Socket.Dispose();
             Closing.Dispose();

@@ -133,6 +133,7 @@ public sealed partial class Switcher(
             s.Converged = true;
             var elapsed = time.GetElapsedTime(s.Started).TotalMilliseconds;
             s.Activity?.SetTag("wgrouted.converge_ms", elapsed);
+            Telemetry.Convergence.Record(elapsed);
             Finish(s, new SwitchConverged(peer, time.GetUtcNow(), path, elapsed));
         }
         else if (!ours && s.Converged && time.GetElapsedTime(s.LastReassert) > ReassertInterval)

@@ -38,8 +38,28 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
             $"no PostgreSQL server binaries found (looked for /usr/lib/postgresql/*/bin/postgres and pg_config --bindir); " +
             $"install the Debian package '{DebianPackage}' (apt-get install {DebianPackage}) or set Store:ConnectionString");
         var pg = new EmbeddedPostgres(Path.Combine(dataDirectory, "postgres"), bin, logger);
-        await pg.StartAsync(ct);
+        Directory.CreateDirectory(dataDirectory);
+        // The daemon and a CLI command (events, show) may start the cluster at the same moment: one at a time.
+        await using (await LockAsync(Path.Combine(dataDirectory, "postgres.lock"), ct))
+            await pg.StartAsync(ct);
         return pg;
+    }
+
+    private static async Task<FileStream> LockAsync(string path, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (true)
+        {
+            try
+            {
+                // .NET takes an flock(LOCK_EX) for FileShare.None on Linux: an inter-process lock, released on exit.
+                return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100, ct);
+            }
+        }
     }
 
     private static bool IsRoot => Environment.UserName == "root" || GetEuid() == 0;
