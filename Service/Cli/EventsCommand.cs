@@ -45,7 +45,8 @@ internal static class EventsCommand
                     sequence = e.Sequence,
                     stream = e.StreamKey,
                     version = e.Version,
-                    at = e.Timestamp,
+                    at = At(e),
+                    stored = e.Timestamp,
                     type = e.Data.GetType().Name,
                     data = e.Data,
                 });
@@ -54,11 +55,19 @@ internal static class EventsCommand
             else
                 foreach (var e in events)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{e.Timestamp.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Short(e.StreamKey)} {e.Data.GetType().Name,-22} {JsonSerializer.Serialize(e.Data, e.Data.GetType(), options)}"));
+                        $"{At(e).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Short(e.StreamKey)} {e.Data.GetType().Name,-22} {JsonSerializer.Serialize(e.Data, e.Data.GetType(), options)}"));
             return 0;
         });
         return command;
     }
+
+    /// <summary>When it happened (engine time), not when it was stored.</summary>
+    private static DateTimeOffset At(JasperFx.Events.IEvent e) => e.Data switch
+    {
+        Engine.Events.PeerEvent p => p.At,
+        Engine.Events.HostEvent h => h.At,
+        _ => e.Timestamp,
+    };
 
     private static string Short(string? stream) =>
         stream is null ? "-" : stream.StartsWith(EventStore.HostStreamPrefix, StringComparison.Ordinal) ? stream : stream[..Math.Min(8, stream.Length)] + "…";
