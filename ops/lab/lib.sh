@@ -325,15 +325,18 @@ sources_between() { # FROM_MS TO_MS
         END { s = (d["txA"] > 0 ? "A" : "") (d["txB"] > 0 ? "B" : "") (d["txB6"] > 0 ? "B6" : ""); print (s == "" ? "none" : s) }' "$RUN/samples"
 }
 
-# Ping figures: "sent received outage_ms replies_between(FROM,TO) first_reply_after(AFTER)_ms".
+# Ping figures: "sent received outage_ms replies_between(FROM,TO) first_reply_after(AFTER)_ms". The outage is
+# the longest gap between consecutive replies (from the first reply to the end of the samples).
 ping_stats() { # FROM_MS TO_MS AFTER_MS
-    awk -v iv="$PING_IV_MS" -v a="$1" -v b="$2" -v after="$3" '
-        /bytes from/ { if (match($0, /icmp_seq=[0-9]+/)) got[substr($0, RSTART + 9, RLENGTH - 9) + 0] = 1; recv++
-                       t = substr($1, 2, length($1) - 2) * 1000
+    local end
+    end=$(tail -n1 "$RUN/samples" | cut -d' ' -f1)
+    awk -v a="$1" -v b="$2" -v after="$3" -v end="$end" '
+        /bytes from/ { recv++; t = substr($1, 2, length($1) - 2) * 1000
+                       if (prev != "" && t - prev > best) best = t - prev
+                       prev = t
                        if (t > a && t <= b) between++
                        if (t >= after && first == "") first = t - after }
         /packets transmitted/ { sent = $1 }
-        END { run = 0; best = 0
-              for (i = 1; i <= sent; i++) { if (got[i]) run = 0; else { run++; if (run > best) best = run } }
-              printf "%d %d %d %d %s\n", sent, recv, best * iv, between, (first == "" ? "never" : int(first)) }' "$RUN/ping.log"
+        END { if (prev != "" && end - prev > best) best = end - prev
+              printf "%d %d %d %d %s\n", sent, recv, best, between, (first == "" ? "never" : int(first)) }' "$RUN/ping.log"
 }
