@@ -18,6 +18,8 @@ MODE=stock
 PIDS=()
 LAB_UP=0
 
+# Background processes are started as `ip netns exec NS PROGRAM ... &` (ip execs PROGRAM), never through a
+# shell function, so that $! is the program's own PID and teardown kills exactly it.
 log() { printf '%s %s\n' "$(date +%T.%3N)" "$*" >&2; }
 now_ms() { date +%s%3N; }
 rx() { ip netns exec "$NS_R" "$@"; }
@@ -257,7 +259,7 @@ start_ping() { # DURATION_S [INTERVAL_S]
     PING_IV_MS=$(awk -v i="$iv" 'BEGIN { printf "%d", i * 1000 }')
     local count
     count=$(awk -v d="$1" -v i="$iv" 'BEGIN { printf "%d", d / i }')
-    rx ping -D -n -i "$iv" -W 1 -c "$count" -w "$1" $TUN_P >"$RUN/ping.log" 2>&1 &
+    ip netns exec "$NS_R" ping -D -n -i "$iv" -W 1 -c "$count" -w "$1" $TUN_P >"$RUN/ping.log" 2>&1 &
     PIDS+=($!)
     PINGER=$!
 }
