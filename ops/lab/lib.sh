@@ -16,6 +16,7 @@ A_SRC=198.18.1.2 A_GW=198.18.1.1 B_SRC=198.18.2.2 B_GW=198.18.2.1 B6_SRC=fd00:2:
 PEER4=198.18.3.2 PEER6=fd00:3::2 TUN_R=198.19.0.1 TUN_P=198.19.0.2
 MODE=stock
 PIDS=()
+WGR_PIDS=()
 LAB_UP=0
 
 # Background processes are started as `ip netns exec NS PROGRAM ... &` (ip execs PROGRAM), never through a
@@ -204,7 +205,7 @@ EOF
         mkdir -p "$RUN/wgrouted-$role"
         "$WGROUTED_BIN" check-config --config "$RUN/wgrouted-$role.json" >&2 || { log "wgrouted-$role.json is invalid"; return 1; }
         ip netns exec "$ns" "$WGROUTED_BIN" run --config "$RUN/wgrouted-$role.json" >"$RUN/wgrouted-$role.log" 2>&1 &
-        PIDS+=($!)
+        WGR_PIDS+=($!)
         log "wg-routed ($role) pid $! in $ns, config $RUN/wgrouted-$role.json, log $RUN/wgrouted-$role.log"
     done
     sleep "${WGROUTED_SETTLE:-3}"
@@ -214,6 +215,20 @@ lab_down() {
     [[ $LAB_UP == 1 ]] || return 0
     LAB_UP=0
     local p i
+    # wg-routed first, with time to stop its embedded PostgreSQL (WGROUTED_STOP_TIMEOUT s, default 20).
+    for p in "${WGR_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    for ((i = 0; i < ${WGROUTED_STOP_TIMEOUT:-20} * 10; i++)); do
+        local alive=0
+        for p in "${WGR_PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+        [[ $alive == 0 ]] && break
+        sleep 0.1
+    done
+    for p in "${WGR_PIDS[@]}"; do
+        kill -0 "$p" 2>/dev/null && log "wg-routed pid $p did not stop in time: SIGKILL"
+        kill -KILL "$p" 2>/dev/null || true
+        wait "$p" 2>/dev/null || true
+    done
+    WGR_PIDS=()
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for ((i = 0; i < 30; i++)); do
         local alive=0
