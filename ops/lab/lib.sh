@@ -157,17 +157,18 @@ wireguard_up() {
     PPUB=$(wg pubkey <"$RUN/peer.key")
     start_wg "$NS_R" "$WG_R"
     start_wg "$NS_P" "$WG_P"
-    rx wg set "$WG_R" listen-port 51820 private-key "$RUN/router.key" \
-        peer "$PPUB" allowed-ips $TUN_P/32,fd00:99::2/128 endpoint $PEER4:51820 persistent-keepalive "$KEEPALIVE"
     # The peer is a hub: no endpoint for the router, learned by roaming.
     px wg set "$WG_P" listen-port 51820 private-key "$RUN/peer.key" \
         peer "$RPUB" allowed-ips $TUN_R/32,fd00:99::1/128 persistent-keepalive "$KEEPALIVE"
-    ip -n "$NS_R" addr add $TUN_R/24 dev "$WG_R"
-    ip -n "$NS_R" addr add fd00:99::1/64 dev "$WG_R" nodad
-    ip -n "$NS_R" link set "$WG_R" up
     ip -n "$NS_P" addr add $TUN_P/24 dev "$WG_P"
     ip -n "$NS_P" addr add fd00:99::2/64 dev "$WG_P" nodad
     ip -n "$NS_P" link set "$WG_P" up
+    # The router last: its keepalive starts the handshake at once, and the peer is ready for it.
+    rx wg set "$WG_R" listen-port 51820 private-key "$RUN/router.key" \
+        peer "$PPUB" allowed-ips $TUN_P/32,fd00:99::2/128 endpoint $PEER4:51820 persistent-keepalive "$KEEPALIVE"
+    ip -n "$NS_R" addr add $TUN_R/24 dev "$WG_R"
+    ip -n "$NS_R" addr add fd00:99::1/64 dev "$WG_R" nodad
+    ip -n "$NS_R" link set "$WG_R" up
 }
 
 # The WgRouted hook: WGROUTED=1 and WGROUTED_BIN=/path/to/wg-routed start the daemon in the router and the
