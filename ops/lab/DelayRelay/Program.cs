@@ -78,9 +78,13 @@ namespace WgRouted.Lab.DelayRelay
             {
                 foreach (var (due, packet) in _queue.GetConsumingEnumerable(stop))
                 {
-                    var wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due);
-                    if (wait > TimeSpan.Zero && stop.WaitHandle.WaitOne(wait))
-                        break;
+                    // WaitOne counts whole milliseconds (truncated): wait again until the packet is due.
+                    TimeSpan wait;
+                    while ((wait = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due)) > TimeSpan.Zero)
+                    {
+                        if (stop.WaitHandle.WaitOne((int)Math.Ceiling(wait.TotalMilliseconds)))
+                            return;
+                    }
                     if (Tun.Write(to, packet) == packet.Length)
                         Interlocked.Increment(ref _relayed);
                     else
