@@ -230,6 +230,13 @@ lab_down() {
         wait "$p" 2>/dev/null || true
     done
     WGR_PIDS=()
+    # An embedded PostgreSQL a daemon left behind (data directory inside this run's directory): fast shutdown.
+    local pg
+    for pg in $(pgrep -f -- "postgres -D $RUN/" || true); do
+        log "wg-routed left PostgreSQL pid $pg running: stopping it"
+        kill -INT "$pg" 2>/dev/null || true
+        for ((i = 0; i < 50; i++)); do kill -0 "$pg" 2>/dev/null || break; sleep 0.1; done
+    done
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for ((i = 0; i < 30; i++)); do
         local alive=0
