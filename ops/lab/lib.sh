@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # MODE, SAMPLER, PINGER are read by ops/lab/run
 # The WgRouted namespace lab: topology, stock wireguard-go, failure injection, measurement, teardown.
 # Sourced by ops/lab/run. Everything lives in namespaces named wgr<ID><role>; nothing touches the root
 # namespace's links, routes or rules. Addresses: 198.18.0.0/15 and fd00::/8 only.
