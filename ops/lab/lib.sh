@@ -15,6 +15,7 @@ PING_INTERVAL=${LAB_PING_INTERVAL:-0.02}   # seconds between tunnel pings (50 pp
 A_SRC=198.18.1.2 A_GW=198.18.1.1 B_SRC=198.18.2.2 B_GW=198.18.2.1 B6_SRC=fd00:2::2 B6_GW=fd00:2::1
 PEER4=198.18.3.2 PEER6=fd00:3::2 TUN_R=198.19.0.1 TUN_P=198.19.0.2
 MODE=stock
+STATE_DIR=/run/wgrlab
 PIDS=()
 WGR_PIDS=()
 LAB_UP=0
@@ -47,6 +48,9 @@ lab_up() {
     chmod 700 "$RUN"
     : >"$RUN/events"
     LAB_UP=1
+    # A record of this run, for `ops/lab/run clean` should this script be killed before its teardown.
+    mkdir -p "$STATE_DIR"
+    echo "$$ $RUN" >"$STATE_DIR/$ID"
     log "lab $ID: namespaces $NS_R $NS_I $NS_P, run dir $RUN"
     local ns
     for ns in "$NS_R" "$NS_I" "$NS_P"; do
@@ -247,12 +251,57 @@ lab_down() {
     for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
     for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
     PIDS=()
+    sweep_namespaces
     ip netns del "$NS_R" 2>/dev/null || true
     ip netns del "$NS_I" 2>/dev/null || true
     ip netns del "$NS_P" 2>/dev/null || true
+    rm -f "$STATE_DIR/$ID"
     rm -f "/var/run/wireguard/$WG_R.sock" "/var/run/wireguard/$WG_P.sock"
     if [[ ${LAB_KEEP:-0} == 1 ]]; then log "kept $RUN"; else rm -rf "$RUN"; fi
     log "lab $ID torn down"
+}
+
+# Whatever still runs inside this run's namespaces was started by this run (a process a daemon forked, or
+# one whose PID was lost): TERM, then KILL.
+sweep_namespaces() {
+    local ns p left i
+    for ns in "$NS_R" "$NS_I" "$NS_P"; do
+        [[ -e /run/netns/$ns ]] || continue
+        for p in $(ip netns pids "$ns" 2>/dev/null); do
+            log "still in $ns: pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-80)): SIGTERM"
+            kill -TERM "$p" 2>/dev/null || true
+        done
+    done
+    for ((i = 0; i < 30; i++)); do
+        left=""
+        for ns in "$NS_R" "$NS_I" "$NS_P"; do
+            [[ -e /run/netns/$ns ]] && left+=$(ip netns pids "$ns" 2>/dev/null)
+        done
+        [[ -z $left ]] && return 0
+        sleep 0.1
+    done
+    for ns in "$NS_R" "$NS_I" "$NS_P"; do
+        [[ -e /run/netns/$ns ]] || continue
+        for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
+    done
+}
+
+# Tears down the runs recorded in $STATE_DIR whose script is gone (killed before its own teardown).
+lab_clean() {
+    local f owner run
+    for f in "$STATE_DIR"/*; do
+        [[ -f $f ]] || continue
+        read -r owner run <"$f"
+        if kill -0 "$owner" 2>/dev/null && tr '\0' ' ' <"/proc/$owner/cmdline" | grep -q 'ops/lab/run'; then
+            log "run $(basename "$f") is still going (pid $owner): left alone"
+            continue
+        fi
+        ID=$(basename "$f") NS_R=wgr${ID}r NS_I=wgr${ID}i NS_P=wgr${ID}p WG_R=wgr${ID}r0 WG_P=wgr${ID}p0 RUN=$run
+        PIDS=() WGR_PIDS=() LAB_UP=1
+        [[ $RUN == /tmp/wgrlab.$ID.* ]] || RUN=/nonexistent
+        for p in $(pgrep -f -- "postgres -D $RUN/" || true); do kill -INT "$p" 2>/dev/null || true; done
+        lab_down
+    done
 }
 
 # ---- measurement ----------------------------------------------------------------------------------
