@@ -13,6 +13,7 @@ internal static class CommandLine
         root.Subcommands.Add(CheckConfigCommand.Create());
         root.Subcommands.Add(EventsCommand.Create());
         root.Subcommands.Add(ShowCommand.Create());
+        root.Subcommands.Add(ProbeCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(NetlinkCommands.Create());
         root.Subcommands.Add(WgCommands.Create());
