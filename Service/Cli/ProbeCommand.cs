@@ -21,7 +21,7 @@ internal static class ProbeCommand
         var peer = new Option<string>("--peer") { Description = "the peer's public key (base64)", Required = true };
         var from = new Option<string>("--from") { Description = "our source address", Required = true };
         var to = new Option<string?>("--to") { Description = "the peer's address (default: its first endpoint of the source's family)" };
-        var count = new Option<int>("--count", "-c") { Description = "probes to send (1..10000)", DefaultValueFactory = _ => 10 };
+        var count = new Option<int>("--count", "-n") { Description = "probes to send (1..10000)", DefaultValueFactory = _ => 10 };
         var interval = new Option<int>("--interval", "-i") { Description = "milliseconds between probes (10..10000)", DefaultValueFactory = _ => 100 };
         var json = CommonOptions.Json();
         var command = new Command("probe", "probe one path to a peer's responder and print the round trips")
