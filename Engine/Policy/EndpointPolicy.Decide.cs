@@ -38,8 +38,10 @@ public sealed partial class EndpointPolicy
 
         // Rule 4: the best path, when routing or endpoint order prefers it, once it has held up. Only the best:
         // a lesser path that happens to be held up already would mean two switches instead of one.
+        // Routing changes come as a burst of messages (each route, each family): the preference itself must also
+        // have held still for the hold-down, or the tunnel would follow every intermediate state.
         if (best is not null && best != active && ComparePreference(state, best, active!, now) < 0)
-            return HasHeldUp(best, now) ? Switch(state, best, SwitchReason.Preferred, now) : null;
+            return HasHeldUp(best, now) && PreferencesSettled(state, now) ? Switch(state, best, SwitchReason.Preferred, now) : null;
 
         // Rule 5: equal preference, clearly lower RTT for long enough, and not too often.
         if (state.LastSwitchAt is { } last && now - last < Options.MinSwitchInterval)
@@ -58,6 +60,9 @@ public sealed partial class EndpointPolicy
                 faster = p;
         return faster is null ? null : Switch(state, faster, SwitchReason.Rtt, now);
     }
+
+    private bool PreferencesSettled(PeerState state, DateTimeOffset now) =>
+        state.PreferencesChangedAt is not { } changed || now - changed >= Options.HoldDown;
 
     private bool HasHeldUp(PathState p, DateTimeOffset now) =>
         p.UsableSince is { } since && now - since >= Options.HoldDown && p.Quality.ConsecutiveSuccesses >= 2;
@@ -114,7 +119,13 @@ public sealed partial class EndpointPolicy
                 && best.Quality.ConsecutiveSuccesses >= 2
                 && FreshUntil(state, best) is { } until
                 && since + Options.HoldDown <= until)
-                next = Earliest(state, next, since + Options.HoldDown);
+            {
+                var due = since + Options.HoldDown;
+                if (state.PreferencesChangedAt is { } changed && changed + Options.HoldDown > due)
+                    due = changed + Options.HoldDown;
+                if (due <= until)
+                    next = Earliest(state, next, due);
+            }
             return next;
         }
         foreach (var p in state.Paths)

@@ -138,6 +138,8 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
     /// <summary>After a change to <paramref name="path"/> that was usable or not (<paramref name="wasUsable"/>) just before.</summary>
     private static void SetPreferredSource(PeerState state, PreferredSourceChanged change)
     {
+        if (!Equals(state.PreferredSourceFor(change.Dst), change.Src) || !state.PreferredSources.Exists(p => p.Dst.Equals(change.Dst)))
+            state.PreferencesChangedAt = change.At;
         for (var i = state.PreferredSources.Count - 1; i >= 0; i--)
             if (state.PreferredSources[i].Dst.Equals(change.Dst))
                 state.PreferredSources.RemoveAt(i);

@@ -24,6 +24,8 @@ public sealed class PeerState
     public int ProbePort { get; set; }
     public List<PathState> Paths { get; set; } = [];
     public List<PreferredSource> PreferredSources { get; set; } = [];
+    /// <summary>When the kernel's preferred sources last changed: a preference must hold still before it moves the tunnel.</summary>
+    public DateTimeOffset? PreferencesChangedAt { get; set; }
     public CandidatePath? Active { get; set; }
     public DateTimeOffset? ActiveSince { get; set; }
     public DateTimeOffset? LastSwitchAt { get; set; }

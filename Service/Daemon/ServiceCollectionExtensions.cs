@@ -29,6 +29,7 @@ public static class ServiceCollectionExtensions
         });
         services.AddSingleton<PinService>();
         services.AddSingleton<Keyring>();
+        services.AddSingleton<Fences>();
         services.AddSingleton<Prober>();
         services.AddSingleton<Responder>();
         // Hosts stop services in reverse order: the appender stops last and stores what the others emitted.
@@ -39,6 +40,7 @@ public static class ServiceCollectionExtensions
         services.AddHostedService<HostSource>();
         services.AddHostedService<DnsSource>();
         services.AddHostedService<WireGuardPoller>();
+        services.AddHostedService(sp => sp.GetRequiredService<Fences>());
         services.AddHostedService(sp => sp.GetRequiredService<Responder>());
         services.AddHostedService(sp => sp.GetRequiredService<Prober>());
         services.AddHostedService<Switcher>();

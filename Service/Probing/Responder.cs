@@ -14,7 +14,8 @@ namespace WgRouted.Service.Probing;
 /// the address the request was sent to. Follows authenticated, fresh move requests, and only towards the address
 /// the request came from.
 /// </summary>
-public sealed partial class Responder(WgRoutedConfig config, Keyring keyring, WireGuardControl control, TimeProvider time, ILogger<Responder> logger)
+public sealed partial class Responder(
+    WgRoutedConfig config, Keyring keyring, WireGuardControl control, Fences fences, TimeProvider time, ILogger<Responder> logger)
     : BackgroundService
 {
     /// <summary>Per source address: a peer probing 4 paths at 4 per second stays far below; a flood does not.</summary>
@@ -131,6 +132,9 @@ public sealed partial class Responder(WgRoutedConfig config, Keyring keyring, Wi
                 return request.Reply(us.Public, _sequence.Next(), now, observed, EndpointFor(itf, message.Sender));
             case MoveRequest move:
                 var target = move.RequestedEndpoint(observed);
+                var previous = EndpointFor(itf, message.Sender);
+                if (previous is { } old && old != target)
+                    fences.RewriteSenders(new IPEndPoint(old.Address, old.Port), target.Address, us.ListenPort);
                 try
                 {
                     control.SetPeerEndpoint(itf.Name, message.Sender.Base64, new IPEndPoint(target.Address, target.Port));

@@ -20,8 +20,8 @@ namespace WgRouted.Service.Probing;
 /// another address of ours (stickiness: a late packet restored the old source) triggers a re-assertion.
 /// </summary>
 public sealed partial class Switcher(
-    Decisions decisions, Keyring keyring, Prober prober, PinService pins, WireGuardControl control, Inbox inbox, TimeProvider time,
-    ILogger<Switcher> logger) : BackgroundService
+    Decisions decisions, Keyring keyring, Prober prober, PinService pins, Fences fences, WireGuardControl control, Inbox inbox,
+    TimeProvider time, ILogger<Switcher> logger) : BackgroundService
 {
     public static readonly TimeSpan ReassertInterval = TimeSpan.FromMilliseconds(100);
     public static readonly TimeSpan ConvergeWithin = TimeSpan.FromSeconds(2);
@@ -60,6 +60,8 @@ public sealed partial class Switcher(
         activity?.SetTag("wgrouted.to", d.To.ToString());
         var s = new Switch(d, time.GetTimestamp(), activity, CancellationTokenSource.CreateLinkedTokenSource(stoppingToken));
         _switches[d.Peer] = s;
+        if (d.From is { } from && keyring.Us(d.Peer)?.ListenPort is { } port and > 0)
+            fences.RedirectArrivals(new IPEndPoint(from.Dst.Address, from.Dst.Port), from.Src, d.To.Src, port);
         if (!Apply(s))
             return;
         prober.SetActive(d.Peer, d.To);
