@@ -220,6 +220,10 @@ lab_down() {
     [[ $LAB_UP == 1 ]] || return 0
     LAB_UP=0
     local p i
+    if [[ $MODE == wgrouted && ${LAB_SHOW:-0} == 1 ]]; then
+        echo "--- wg-routed show (router) ---"
+        ip netns exec "$NS_R" "$WGROUTED_BIN" show --config "$RUN/wgrouted-router.json" 2>&1 || true
+    fi
     # wg-routed first, with time to stop its embedded PostgreSQL (WGROUTED_STOP_TIMEOUT s, default 20).
     for p in "${WGR_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for ((i = 0; i < ${WGROUTED_STOP_TIMEOUT:-20} * 10; i++)); do
