@@ -9,7 +9,7 @@ namespace WgRouted.Integrations.Tests.Netlink;
 public sealed class NetlinkCliTests : IDisposable
 {
     private readonly TestNamespace _ns = new();
-    private readonly string _cli = WireGuardGoTests.FindCli();
+    private readonly string _cli = Repository.Cli();
 
     public NetlinkCliTests()
     {

@@ -133,7 +133,7 @@ public sealed class WireGuardGoTests : IDisposable
     {
         KeepAlive();
         Ping();
-        var dll = FindCli();
+        var dll = Repository.Cli();
         var (code, output, error) = _a.Exec("dotnet", $"{dll} wg show {IfaceA} --json");
         Assert.True(code == 0, error);
         var json = JsonDocument.Parse(output).RootElement;
@@ -152,16 +152,6 @@ public sealed class WireGuardGoTests : IDisposable
         Assert.Contains($"wgrnone{_suffix}", missingError, StringComparison.Ordinal);
     }
 
-    internal static string FindCli()
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "WgRouted.sln")))
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("WgRouted.sln not found above the test binaries");
-        var config = Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory))); // bin/<config>/net10.0
-        var dll = Path.Combine(root, "Service", "bin", config!, "net10.0", "wg-routed.dll");
-        Assert.True(File.Exists(dll), $"build the solution first: {dll} is missing");
-        return dll;
-    }
 
     private void Ping()
     {

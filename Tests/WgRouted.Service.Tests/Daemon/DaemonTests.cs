@@ -50,7 +50,7 @@ public sealed class DaemonTests : IDisposable
     [Fact]
     public void The_daemon_records_route_and_carrier_changes_and_cleans_up_on_stop()
     {
-        var cli = FindCli();
+        var cli = Repository.Cli();
         var daemon = TestNamespace.Start("ip", $"netns exec {_router.Name} dotnet {cli} run --config {_dir}/config.json");
         _processes.Add(daemon);
         var log = new System.Text.StringBuilder();
@@ -86,7 +86,7 @@ public sealed class DaemonTests : IDisposable
 
     private JsonElement WaitForEvent(Process daemon, System.Text.StringBuilder log, string type, Func<JsonElement, bool> match, bool hostStream = false)
     {
-        var cli = FindCli();
+        var cli = Repository.Cli();
         var deadline = DateTime.UtcNow + Timeout;
         while (true)
         {
@@ -120,14 +120,6 @@ public sealed class DaemonTests : IDisposable
         }
     }
 
-    internal static string FindCli()
-    {
-        var root = AppContext.BaseDirectory;
-        while (!File.Exists(Path.Combine(root, "WgRouted.sln")))
-            root = Path.GetDirectoryName(root) ?? throw new InvalidOperationException("WgRouted.sln not found above the test binaries");
-        var config = Path.GetFileName(Path.GetDirectoryName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory)));
-        return Path.Combine(root, "Service", "bin", config!, "net10.0", "wg-routed.dll");
-    }
 
     public void Dispose()
     {

@@ -1,3 +1,4 @@
+using WgRouted.Tests.Shared;
 using System.Diagnostics;
 
 namespace WgRouted.Service.Tests.Lab;
@@ -84,7 +85,7 @@ public sealed class LabTests
 
     private static (int Exit, string Output) RunLab(string[] args, bool wgRouted, int seconds, params (string Name, string Value)[] environment)
     {
-        var root = RepositoryRoot();
+        var root = Repository.Root();
         // timeout sends SIGTERM first (the script's trap tears the lab down), SIGKILL 5 s later.
         var start = new ProcessStartInfo("timeout", ["-s", "TERM", "-k", "5", seconds.ToString(System.Globalization.CultureInfo.InvariantCulture), "bash", Path.Combine(root, "ops", "lab", "run"), .. args])
         {
@@ -97,7 +98,7 @@ public sealed class LabTests
         if (wgRouted)
         {
             start.Environment["WGROUTED"] = "1";
-            start.Environment["WGROUTED_BIN"] = Daemon.DaemonTests.FindCli().Replace(".dll", "", StringComparison.Ordinal);
+            start.Environment["WGROUTED_BIN"] = Repository.Cli().Replace(".dll", "", StringComparison.Ordinal);
         }
         foreach (var (name, value) in environment)
             start.Environment[name] = value;
@@ -115,13 +116,4 @@ public sealed class LabTests
         return (process.ExitCode, stdout.Result + "\n" + stderr.Result);
     }
 
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "WgRouted.sln")))
-                return dir.FullName;
-        }
-        throw new InvalidOperationException("WgRouted.sln not found above " + AppContext.BaseDirectory);
-    }
 }
