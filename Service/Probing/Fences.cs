@@ -22,7 +22,7 @@ public sealed partial class Fences(TimeProvider time, ILogger<Fences> logger) : 
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(2);
 
     private readonly Lock _lock = new();
-    private readonly List<(long Handle, DateTimeOffset Expires)> _rules = [];
+    private readonly List<(long Handle, string Owner, DateTimeOffset Expires)> _rules = [];
     private ITimer? _timer;
     private bool _ready;
 
@@ -39,21 +39,23 @@ public sealed partial class Fences(TimeProvider time, ILogger<Fences> logger) : 
         return Task.CompletedTask;
     }
 
-    /// <summary>Our side: packets from the peer still addressed to our old source are delivered as sent to the new one.</summary>
-    public void RedirectArrivals(IPEndPoint peer, IPAddress oldLocal, IPAddress newLocal, int localPort)
+    /// <summary>Our side (<paramref name="owner"/>: the peer's key): packets from the peer still addressed to our old source are delivered as sent to the new one.</summary>
+    public void RedirectArrivals(string owner, IPEndPoint peer, IPAddress oldLocal, IPAddress newLocal, int localPort)
     {
+        Drop(owner);
         if (Family(peer.Address, oldLocal, newLocal) is not { } ip)
             return;
-        Add($"{ip} saddr {peer.Address} udp sport {peer.Port} {ip} daddr {oldLocal} udp dport {localPort} {ip} daddr set {newLocal}",
+        Add(owner, $"{ip} saddr {peer.Address} udp sport {peer.Port} {ip} daddr {oldLocal} udp dport {localPort} {ip} daddr set {newLocal}",
             $"{peer} to {oldLocal} -> {newLocal}");
     }
 
     /// <summary>The peer's side: packets from the initiator's old address arrive as from its new one.</summary>
-    public void RewriteSenders(IPEndPoint oldRemote, IPAddress newRemote, int localPort)
+    public void RewriteSenders(string owner, IPEndPoint oldRemote, IPAddress newRemote, int localPort)
     {
+        Drop(owner);
         if (Family(oldRemote.Address, newRemote, newRemote) is not { } ip)
             return;
-        Add($"{ip} saddr {oldRemote.Address} udp sport {oldRemote.Port} udp dport {localPort} {ip} saddr set {newRemote}",
+        Add(owner, $"{ip} saddr {oldRemote.Address} udp sport {oldRemote.Port} udp dport {localPort} {ip} saddr set {newRemote}",
             $"from {oldRemote} -> {newRemote}");
     }
 
@@ -62,7 +64,18 @@ public sealed partial class Fences(TimeProvider time, ILogger<Fences> logger) : 
             ? a.AddressFamily == AddressFamily.InterNetwork ? "ip" : "ip6"
             : null; // across families there is nothing to rewrite: the old family's packets stop by themselves.
 
-    private void Add(string rule, string what)
+    /// <summary>A newer switch for the same peer replaces the fences of the older one (they would fight it).</summary>
+    private void Drop(string owner)
+    {
+        lock (_lock)
+            foreach (var rule in _rules.Where(r => r.Owner == owner).ToList())
+            {
+                Nft($"delete rule inet {Table} prerouting handle {rule.Handle}", out _);
+                _rules.Remove(rule);
+            }
+    }
+
+    private void Add(string owner, string rule, string what)
     {
         if (!_ready)
             return;
@@ -75,7 +88,7 @@ public sealed partial class Fences(TimeProvider time, ILogger<Fences> logger) : 
             }
             var at = output.LastIndexOf("# handle ", StringComparison.Ordinal);
             if (at >= 0 && long.TryParse(output.AsSpan(at + 9).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var handle))
-                _rules.Add((handle, time.GetUtcNow() + Lifetime));
+                _rules.Add((handle, owner, time.GetUtcNow() + Lifetime));
             LogAdded(logger, what);
         }
     }

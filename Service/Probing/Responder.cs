@@ -134,7 +134,7 @@ public sealed partial class Responder(
                 var target = move.RequestedEndpoint(observed);
                 var previous = EndpointFor(itf, message.Sender);
                 if (previous is { } old && old != target)
-                    fences.RewriteSenders(new IPEndPoint(old.Address, old.Port), target.Address, us.ListenPort);
+                    fences.RewriteSenders(message.Sender.Base64, new IPEndPoint(old.Address, old.Port), target.Address, us.ListenPort);
                 try
                 {
                     control.SetPeerEndpoint(itf.Name, message.Sender.Base64, new IPEndPoint(target.Address, target.Port));

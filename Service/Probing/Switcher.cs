@@ -61,7 +61,7 @@ public sealed partial class Switcher(
         var s = new Switch(d, time.GetTimestamp(), activity, CancellationTokenSource.CreateLinkedTokenSource(stoppingToken));
         _switches[d.Peer] = s;
         if (d.From is { } from && keyring.Us(d.Peer)?.ListenPort is { } port and > 0)
-            fences.RedirectArrivals(new IPEndPoint(from.Dst.Address, from.Dst.Port), from.Src, d.To.Src, port);
+            fences.RedirectArrivals(d.Peer.Base64, new IPEndPoint(from.Dst.Address, from.Dst.Port), from.Src, d.To.Src, port);
         if (!Apply(s))
             return;
         prober.SetActive(d.Peer, d.To);
