@@ -7,12 +7,14 @@ using Microsoft.Extensions.Logging;
 namespace WgRouted.Service.Probing;
 
 /// <summary>
-/// Short-lived stateless rewrites that make a switch stick under traffic. WireGuard (wireguard-go above all)
-/// learns from every authenticated packet: packets still in flight on the old path after a switch would set
-/// the old address back on whichever side receives them, and under steady traffic on a slower old path the two
-/// ends chase each other for ever. For a moment after a switch, such packets are rewritten as if they had
-/// used the new path (our side: the destination; the peer's side: the source), so nothing is lost and
-/// nothing is learnt back. Rules live in table `inet wgrouted`, chain prerouting at raw priority (before
+/// Short-lived stateless rewrites that make a switch stick under traffic. WireGuard learns the peer's endpoint
+/// from every authenticated packet: packets from the initiator still in flight on the old path after a move
+/// would roam the responder back to the old address, and under steady traffic over a slower old path the two
+/// ends chase each other for ever. For a moment after a move, the responder rewrites such packets' source to
+/// the new address, so nothing is lost and nothing is learnt back. (The initiator's side heals by itself: a
+/// late packet on the old path sets its source back, its next packet goes out from there, arrives rewritten,
+/// and the responder's next packet, to the new address, sets the new source again. Rewriting on the
+/// initiator's side instead would make wireguard-go pair the new source with the old uplink's interface.) Rules live in table `inet wgrouted`, chain prerouting at raw priority (before
 /// conntrack), and are removed when they expire and on shutdown.
 /// </summary>
 public sealed partial class Fences(TimeProvider time, ILogger<Fences> logger) : IHostedService, IAsyncDisposable
@@ -37,16 +39,6 @@ public sealed partial class Fences(TimeProvider time, ILogger<Fences> logger) : 
             LogUnavailable(logger, error);
         _timer = time.CreateTimer(_ => Expire(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
         return Task.CompletedTask;
-    }
-
-    /// <summary>Our side (<paramref name="owner"/>: the peer's key): packets from the peer still addressed to our old source are delivered as sent to the new one.</summary>
-    public void RedirectArrivals(string owner, IPEndPoint peer, IPAddress oldLocal, IPAddress newLocal, int localPort)
-    {
-        Drop(owner);
-        if (Family(peer.Address, oldLocal, newLocal) is not { } ip)
-            return;
-        Add(owner, $"{ip} saddr {peer.Address} udp sport {peer.Port} {ip} daddr {oldLocal} udp dport {localPort} {ip} daddr set {newLocal}",
-            $"{peer} to {oldLocal} -> {newLocal}");
     }
 
     /// <summary>The peer's side: packets from the initiator's old address arrive as from its new one.</summary>

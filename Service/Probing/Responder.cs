@@ -26,7 +26,12 @@ public sealed partial class Responder(
     private readonly Lock _lock = new();
     private readonly Dictionary<IPAddress, (Socket Socket, CancellationTokenSource Closing)> _sockets = [];
     private readonly SourceRateLimiter _limiter = new(RatePerSecond, RateBurst, RateSources);
-    private readonly ProbeGuard _guard = new();
+    // Moves: one replay window per sender, wherever they come from. Probes: one per sender and source socket,
+    // so `wg-routed probe` (same key, its own socket and sequence) cannot push the daemon's probes out of the
+    // window; a replayed probe earns the replayer one answer of the same size, rate-limited.
+    private readonly ProbeGuard _moveGuard = new();
+    private readonly Dictionary<IPEndPoint, ProbeGuard> _probeGuards = [];
+    private const int MaxProbeGuards = 1024;
     private readonly ProbeSequence _sequence = new(time.GetUtcNow());
 
     /// <summary>Moves followed (for tests and `show`).</summary>
@@ -101,7 +106,7 @@ public sealed partial class Responder(
                 if (!_limiter.TryAcquire(from.Address, now))
                     continue;
                 if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.ReceivedBytes), keyring.KeyFor, out var message, out var error)
-                    || !_guard.TryAccept(message, now, out error))
+                    || !GuardFor(message, from).TryAccept(message, now, out error))
                 {
                     LogRejected(logger, from.ToString(), error.Describe());
                     continue;
@@ -120,6 +125,19 @@ public sealed partial class Responder(
                 // The requester's path is gone; it counts the miss.
             }
         }
+    }
+
+    private ProbeGuard GuardFor(ProbeMessage message, IPEndPoint from)
+    {
+        if (message is MoveRequest)
+            return _moveGuard;
+        if (!_probeGuards.TryGetValue(from, out var guard))
+        {
+            if (_probeGuards.Count >= MaxProbeGuards)
+                _probeGuards.Clear();
+            _probeGuards[from] = guard = new ProbeGuard();
+        }
+        return guard;
     }
 
     private ProbeAnswer? Answer(ProbeMessage message, Endpoint observed, DateTimeOffset now)

@@ -20,7 +20,7 @@ namespace WgRouted.Service.Probing;
 /// another address of ours (stickiness: a late packet restored the old source) triggers a re-assertion.
 /// </summary>
 public sealed partial class Switcher(
-    Decisions decisions, Keyring keyring, Prober prober, PinService pins, Fences fences, WireGuardControl control, Inbox inbox,
+    Decisions decisions, Keyring keyring, Prober prober, PinService pins, WireGuardControl control, Inbox inbox,
     TimeProvider time, ILogger<Switcher> logger) : BackgroundService
 {
     public static readonly TimeSpan ReassertInterval = TimeSpan.FromMilliseconds(100);
@@ -60,8 +60,6 @@ public sealed partial class Switcher(
         activity?.SetTag("wgrouted.to", d.To.ToString());
         var s = new Switch(d, time.GetTimestamp(), activity, CancellationTokenSource.CreateLinkedTokenSource(stoppingToken));
         _switches[d.Peer] = s;
-        if (d.From is { } from && keyring.Us(d.Peer)?.ListenPort is { } port and > 0)
-            fences.RedirectArrivals(d.Peer.Base64, new IPEndPoint(from.Dst.Address, from.Dst.Port), from.Src, d.To.Src, port);
         if (!Apply(s))
             return;
         prober.SetActive(d.Peer, d.To);
