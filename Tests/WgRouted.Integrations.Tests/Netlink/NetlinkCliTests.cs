@@ -8,8 +8,9 @@ namespace WgRouted.Integrations.Tests.Netlink;
 [Trait("Category", "Integration")]
 public sealed class NetlinkCliTests : IDisposable
 {
-    private readonly TestNamespace _ns = new();
+    // The CLI first: a missing build must fail before a namespace exists that Dispose would never remove.
     private readonly string _cli = Repository.Cli();
+    private readonly TestNamespace _ns = new();
 
     public NetlinkCliTests()
     {

@@ -47,17 +47,27 @@ public sealed class WireGuardGoTests : IDisposable
 
     public WireGuardGoTests()
     {
-        TestNamespace.Run("ip", $"link add a0 netns {_a.Name} type veth peer name b0 netns {_b.Name}");
-        _a.Ip("link set a0 up");
-        _b.Ip("link set b0 up");
-        _a.Ip("addr add 198.18.10.1/24 dev a0");
-        _a.Ip("addr add 198.18.11.1/24 dev a0");
-        _b.Ip("addr add 198.18.10.2/24 dev b0");
-        _b.Ip("route add 198.18.11.0/24 dev b0");
-        Launch(_a, IfaceA, _privateA, 51820, "198.19.100.1/24");
-        Launch(_b, IfaceB, _privateB, 51821, "198.19.100.2/24");
-        Wg(_a, $"set {IfaceA} peer {Public(_privateB)} allowed-ips 198.19.100.2/32,fd00:100::2/128 endpoint 198.18.10.2:51821");
-        Wg(_b, $"set {IfaceB} peer {Public(_privateA)} allowed-ips 198.19.100.1/32");
+        // A failing setup must not leave namespaces or processes behind: xunit calls Dispose only after a
+        // constructor that returned.
+        try
+        {
+            TestNamespace.Run("ip", $"link add a0 netns {_a.Name} type veth peer name b0 netns {_b.Name}");
+            _a.Ip("link set a0 up");
+            _b.Ip("link set b0 up");
+            _a.Ip("addr add 198.18.10.1/24 dev a0");
+            _a.Ip("addr add 198.18.11.1/24 dev a0");
+            _b.Ip("addr add 198.18.10.2/24 dev b0");
+            _b.Ip("route add 198.18.11.0/24 dev b0");
+            Launch(_a, IfaceA, _privateA, 51820, "198.19.100.1/24");
+            Launch(_b, IfaceB, _privateB, 51821, "198.19.100.2/24");
+            Wg(_a, $"set {IfaceA} peer {Public(_privateB)} allowed-ips 198.19.100.2/32,fd00:100::2/128 endpoint 198.18.10.2:51821");
+            Wg(_b, $"set {IfaceB} peer {Public(_privateA)} allowed-ips 198.19.100.1/32");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     [Fact]

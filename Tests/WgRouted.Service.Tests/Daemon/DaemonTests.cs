@@ -22,29 +22,39 @@ public sealed class DaemonTests : IDisposable
 
     public DaemonTests()
     {
-        TestNamespace.Run("ip", $"link add a0 netns {_router.Name} type veth peer name a1 netns {_inet.Name}");
-        TestNamespace.Run("ip", $"link add b0 netns {_router.Name} type veth peer name b1 netns {_inet.Name}");
-        foreach (var (ns, link, address) in new[] { (_router, "a0", "198.18.1.2/24"), (_router, "b0", "198.18.2.2/24"), (_inet, "a1", "198.18.1.1/24"), (_inet, "b1", "198.18.2.1/24") })
+        // A failing setup must not leave namespaces or processes behind: xunit calls Dispose only after a
+        // constructor that returned.
+        try
         {
-            ns.Ip($"addr add {address} dev {link}");
-            ns.Ip($"link set {link} up");
+            TestNamespace.Run("ip", $"link add a0 netns {_router.Name} type veth peer name a1 netns {_inet.Name}");
+            TestNamespace.Run("ip", $"link add b0 netns {_router.Name} type veth peer name b1 netns {_inet.Name}");
+            foreach (var (ns, link, address) in new[] { (_router, "a0", "198.18.1.2/24"), (_router, "b0", "198.18.2.2/24"), (_inet, "a1", "198.18.1.1/24"), (_inet, "b1", "198.18.2.1/24") })
+            {
+                ns.Ip($"addr add {address} dev {link}");
+                ns.Ip($"link set {link} up");
+            }
+            _router.Ip("route add default via 198.18.1.1 metric 100");
+            _router.Ip("route add default via 198.18.2.1 metric 200");
+
+            var wireguard = TestNamespace.Start("ip", $"netns exec {_router.Name} wireguard-go -f {_iface}");
+            _processes.Add(wireguard);
+            WaitUntil(() => File.Exists($"/var/run/wireguard/{_iface}.sock"), "wireguard-go's socket");
+            var privateKey = TestNamespace.Run("wg", "genkey").Trim();
+            File.WriteAllText(Path.Combine(_dir, "key"), privateKey);
+            _peerKey = TestNamespace.Run("wg", "pubkey", TestNamespace.Run("wg", "genkey")).Trim();
+            Exec(_router, "wg", $"set {_iface} private-key {Path.Combine(_dir, "key")} peer {_peerKey} allowed-ips 198.19.0.2/32 endpoint {PeerEndpoint}");
+
+            File.WriteAllText(Path.Combine(_dir, "config.json"), $$"""
+                { "DataDirectory": "{{_dir}}/data",
+                  "Interfaces": [ { "Name": "{{_iface}}", "Fwmark": "0x5157",
+                      "Peers": [ { "PublicKey": "{{_peerKey}}", "Endpoints": ["{{PeerEndpoint}}"] } ] } ] }
+                """);
         }
-        _router.Ip("route add default via 198.18.1.1 metric 100");
-        _router.Ip("route add default via 198.18.2.1 metric 200");
-
-        var wireguard = TestNamespace.Start("ip", $"netns exec {_router.Name} wireguard-go -f {_iface}");
-        _processes.Add(wireguard);
-        WaitUntil(() => File.Exists($"/var/run/wireguard/{_iface}.sock"), "wireguard-go's socket");
-        var privateKey = TestNamespace.Run("wg", "genkey").Trim();
-        File.WriteAllText(Path.Combine(_dir, "key"), privateKey);
-        _peerKey = TestNamespace.Run("wg", "pubkey", TestNamespace.Run("wg", "genkey")).Trim();
-        Exec(_router, "wg", $"set {_iface} private-key {Path.Combine(_dir, "key")} peer {_peerKey} allowed-ips 198.19.0.2/32 endpoint {PeerEndpoint}");
-
-        File.WriteAllText(Path.Combine(_dir, "config.json"), $$"""
-            { "DataDirectory": "{{_dir}}/data",
-              "Interfaces": [ { "Name": "{{_iface}}", "Fwmark": "0x5157",
-                  "Peers": [ { "PublicKey": "{{_peerKey}}", "Endpoints": ["{{PeerEndpoint}}"] } ] } ] }
-            """);
+        catch
+        {
+            Dispose();
+            throw;
+        }
     }
 
     [Fact]
