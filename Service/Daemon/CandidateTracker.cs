@@ -41,7 +41,6 @@ public sealed partial class CandidateTracker(
             Refresh();
             if (changes is not null)
                 ReportLinksDown(host, changes);
-            responder.SetAddresses(UsableSources(host).Select(s => s.Address).ToHashSet());
             if (changes is { } c && (c.Links.Count > 0 || c.Addresses.Count > 0 || c.Routes.Count > 0))
                 prober.Trigger();
         }
@@ -65,6 +64,7 @@ public sealed partial class CandidateTracker(
         var now = time.GetUtcNow();
         var usable = UsableSources(_host).ToList();
         var sources = usable.Select(s => s.Address).ToList();
+        responder.SetAddresses(sources.ToHashSet());
         var names = _host.Links.ToDictionary(l => l.Index, l => l.Name);
         var devices = usable.ToDictionary(s => s.Address, s => names.GetValueOrDefault(s.Link));
         foreach (var (peer, answers) in _answers)

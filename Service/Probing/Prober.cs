@@ -245,7 +245,8 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
             if (pending.SentTicks != 0)
             {
                 var rtt = time.GetElapsedTime(pending.SentTicks, arrived).TotalMilliseconds;
-                probe.Observe(rtt);
+                lock (_lock)
+                    probe.Quality = probe.Quality.WithReply(now, rtt);
                 Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
                 inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, rtt));
             }
@@ -277,20 +278,8 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
         public DateTimeOffset FastUntil { get; set; }
         public Task? Receiving { get; set; }
         public SocketError? LastSendError { get; set; }
-        private double? _srtt;
-        private double _rttvar;
-
-        public void Observe(double rttMs)
-        {
-            if (_srtt is not { } s)
-            {
-                _srtt = rttMs;
-                _rttvar = rttMs / 2;
-                return;
-            }
-            _rttvar = 0.75 * _rttvar + 0.25 * Math.Abs(s - rttMs);
-            _srtt = 0.875 * s + 0.125 * rttMs;
-        }
+        /// <summary>The prober's own estimate, for its timeouts (the policy keeps its own from the same replies).</summary>
+        public PathQuality Quality { get; set; }
 
         /// <summary>
         /// RFC 6298's RTO shape (srtt + 4 rttvar, doubled for margin), at least MinTimeout, and at most one active
@@ -298,8 +287,8 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
         /// </summary>
         public TimeSpan Timeout(TimeSpan activeInterval)
         {
-            var ms = _srtt is { } s ? 2 * (s + 4 * _rttvar) : activeInterval.TotalMilliseconds;
-            var max = Math.Max(activeInterval.TotalMilliseconds, 2 * (_srtt ?? 0));
+            var ms = Quality.SrttMs is { } s ? 2 * (s + 4 * Quality.RttVarMs) : activeInterval.TotalMilliseconds;
+            var max = Math.Max(activeInterval.TotalMilliseconds, 2 * (Quality.SrttMs ?? 0));
             return TimeSpan.FromMilliseconds(Math.Clamp(ms, MinTimeout.TotalMilliseconds, Math.Max(MinTimeout.TotalMilliseconds, max)));
         }
 
