@@ -4,7 +4,5 @@ public enum PathDownReason
 {
     ProbesMissed,
     LinkDown,
-    AddressRemoved,
-    RouteRemoved,
     SwitchFailed,
 }
