@@ -5,12 +5,50 @@ namespace WgRouted.Engine.Policy;
 public sealed partial class EndpointPolicy
 {
     /// <summary>
-    /// At most one decision for the peer at <paramref name="now"/>: an <see cref="EndpointSwitchDecided"/>, a
-    /// <see cref="PeerUnreachable"/>, or null. Fold the decision back with <see cref="Evolve"/>.
+    /// The next decision for the peer at <paramref name="now"/>, or null: a move to follow, then the path
+    /// (<see cref="EndpointSwitchDecided"/>, <see cref="PeerUnreachable"/>), then the switch's convergence
+    /// (<see cref="SwitchConverged"/>, <see cref="SwitchReasserted"/>, <see cref="SwitchFailed"/>). Fold the decision
+    /// back with <see cref="Evolve"/> and ask again until null (<see cref="Step"/> does).
     /// </summary>
     public PeerEvent? Decide(PeerState state, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(state);
+        if (state.PendingMove is { } move)
+            return new MoveFollowed(move.Peer, now, move.Requested, move.Previous, move.Sequence);
+        return DecidePath(state, now) ?? DecideConvergence(state, now);
+    }
+
+    /// <summary>
+    /// A switch is done when a reply on the new path shows the peer sees our new source. Until then pin, endpoint
+    /// and move request are re-asserted every ReassertInterval, for ConvergeWithin. Once done, a reply showing the
+    /// peer on another address of ours again (a late packet restored the old source) re-asserts it.
+    /// </summary>
+    private PeerEvent? DecideConvergence(PeerState state, DateTimeOffset now)
+    {
+        if (state.Active is not { } active || state.SwitchDecidedAt is not { } decided)
+            return null;
+        var peer = PeerKey.Parse(state.Id);
+        if (state.Switch is SwitchStatus.Decided or SwitchStatus.Applied)
+        {
+            if (state.SwitchError is { } error)
+                return new SwitchFailed(peer, now, active, error);
+            if (state.PeerSees is { } seen && seen.Address.Equals(active.Src))
+                return new SwitchConverged(peer, now, active, (now - decided).TotalMilliseconds);
+            if (now - decided >= Options.ConvergeWithin)
+                return new SwitchFailed(peer, now, active,
+                    $"the peer did not report our new source {active.Src} within {Options.ConvergeWithin.TotalMilliseconds:0} ms");
+            if (now - (state.LastReassertAt ?? decided) >= Options.ReassertInterval)
+                return new SwitchReasserted(peer, now, active, state.ReassertAttempts + 1, Seen: null);
+            return null;
+        }
+        if (state.Switch == SwitchStatus.Converged && state.PeerSees is { } back && !back.Address.Equals(active.Src)
+            && (state.LastReassertAt is not { } last || now - last >= Options.ReassertInterval))
+            return new SwitchReasserted(peer, now, active, state.ReassertAttempts + 1, back);
+        return null;
+    }
+
+    private PeerEvent? DecidePath(PeerState state, DateTimeOffset now)
+    {
         var active = state.Active is { } a ? state.Find(a) : null;
         var activeUsable = active is not null && IsUsable(state, active, now);
 
@@ -103,12 +141,18 @@ public sealed partial class EndpointPolicy
         // Decisions without an active path (none yet, or removed) are taken on events only.
         if (active is null)
             return null;
+        if (state.Switch is SwitchStatus.Decided or SwitchStatus.Applied && state.SwitchDecidedAt is { } decided)
+        {
+            var reassert = (state.LastReassertAt ?? decided) + Options.ReassertInterval;
+            var fail = decided + Options.ConvergeWithin;
+            next = Earliest(state, next, reassert < fail ? reassert : fail);
+        }
         if (!state.Unreachable && !active.Down && active.Quality.ConsecutiveMisses < Options.LossThreshold
             && FreshUntil(state, active) is { } fresh)
             next = Earliest(state, next, fresh + TimeSpan.FromTicks(1));
         // Rule 4 looks only at the best usable path: its hold-down is the only one that can end in a switch, and
         // while it is pending, rule 5 waits.
-        var now = state.LastEventAt ?? DateTimeOffset.MinValue;
+        var now = state.Clock ?? DateTimeOffset.MinValue;
         PathState? best = null;
         foreach (var p in state.Paths)
             if (IsUsable(state, p, now) && (best is null || Rank(state, p, best, now) < 0))
@@ -146,7 +190,7 @@ public sealed partial class EndpointPolicy
     }
 
     private static DateTimeOffset? Earliest(PeerState state, DateTimeOffset? next, DateTimeOffset due) =>
-        state.LastEventAt >= due || next <= due ? next : due;
+        state.Clock >= due || next <= due ? next : due;
 
     /// <summary>Rule 2: the kernel's preferred source first, then configured endpoint order, then smoothed RTT.</summary>
     public int Rank(PeerState state, PathState x, PathState y, DateTimeOffset now)

@@ -4,14 +4,21 @@ namespace WgRouted.Engine.Policy;
 
 public sealed partial class EndpointPolicy
 {
+    /// <summary>Decide is asked again after each decision; more than this many in one turn is a policy bug.</summary>
+    private const int MaxDecisionsPerTurn = 8;
+
     /// <summary>
-    /// One turn of the daemon's loop for one input: fold it, then fold and emit what <see cref="Report"/> and
-    /// <see cref="Decide"/> produce. <paramref name="emitted"/> receives the new events (never the input).
+    /// One turn of the loop for one input, the same in the daemon, the simulation, the demo and replay: the
+    /// deadlines due up to the input's time first (<see cref="AdvanceTo"/>), then fold the input, fold and emit what
+    /// <see cref="Report"/> and <see cref="Decide"/> produce. <paramref name="emitted"/> receives the outputs (never
+    /// the input), in order.
     /// </summary>
     public PeerState Step(PeerState? state, PeerEvent input, List<PeerEvent> emitted)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(emitted);
+        if (state is not null && input is not PeerConfigured)
+            AdvanceTo(state, input.At, emitted);
         state = Evolve(state, input);
         if (Report(state, input.At) is { } reports)
             foreach (var r in reports)
@@ -23,14 +30,27 @@ public sealed partial class EndpointPolicy
         return state;
     }
 
-    /// <summary>A turn without input, at a deadline from <see cref="NextDeadline"/>.</summary>
+    /// <summary>Every deadline (<see cref="NextDeadline"/>) up to <paramref name="until"/>, in order, each a turn without input.</summary>
+    public void AdvanceTo(PeerState state, DateTimeOffset until, List<PeerEvent> emitted)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        while (NextDeadline(state) is { } due && due <= until)
+            Tick(state, due, emitted);
+    }
+
+    /// <summary>A turn without input at <paramref name="now"/>: decide until nothing more is decided.</summary>
     public void Tick(PeerState state, DateTimeOffset now, List<PeerEvent> emitted)
     {
+        ArgumentNullException.ThrowIfNull(state);
         ArgumentNullException.ThrowIfNull(emitted);
-        if (Decide(state, now) is { } decision)
+        for (var i = 0; Decide(state, now) is { } decision; i++)
         {
+            if (i == MaxDecisionsPerTurn)
+                throw new InvalidOperationException($"peer {state.Id}: the policy keeps deciding at {now:O} ({decision})");
             Evolve(state, decision);
             emitted.Add(decision);
         }
+        if (state.Clock is not { } clock || now > clock)
+            state.Clock = now;
     }
 }

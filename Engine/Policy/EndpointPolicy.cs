@@ -14,9 +14,13 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
     public PeerState Evolve(PeerState? state, PeerEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        state ??= new PeerState { Id = e.Peer.Base64 };
+        // A (re)started daemon knows nothing of its predecessor's state: the fold starts over.
+        if (state is null || e is PeerConfigured)
+            state = new PeerState { Id = e.Peer.Base64 };
         state.EventCount++;
         state.LastEventAt = e.At;
+        if (state.Clock is not { } clock || e.At > clock)
+            state.Clock = e.At;
         switch (e)
         {
             case PeerConfigured c:
@@ -27,6 +31,14 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
             case CandidatesResolved r:
                 ApplyCandidates(state, r);
                 break;
+            case PathLinkDown l when state.Find(l.Path) is { } path:
+            {
+                var was = IsUsable(state, path, e.At);
+                path.Down = true;
+                path.Reported = path.Quality;
+                PathChanged(state, path, was, e.At);
+                break;
+            }
             case PreferredSourceChanged p:
                 SetPreferredSource(state, p);
                 UpdateRttBetter(state, e.At);
@@ -35,6 +47,8 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
             {
                 var was = IsUsable(state, path, e.At);
                 path.Quality = path.Quality.WithReply(r.At, r.RttMs);
+                if (r.Path == state.Active && r.PeerEndpoint is { } seen)
+                    state.PeerSees = seen;
                 PathChanged(state, path, was, e.At);
                 break;
             }
@@ -87,14 +101,33 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 state.ActiveSince = e.At;
                 state.LastSwitchAt = e.At;
                 state.Switch = SwitchStatus.Decided;
+                state.SwitchDecidedAt = e.At;
+                state.LastReassertAt = null;
+                state.ReassertAttempts = 0;
+                state.PeerSees = null;
+                state.SwitchError = null;
                 state.Unreachable = false;
                 UpdateRttBetter(state, e.At);
                 break;
-            case EndpointSwitched s when s.Path == state.Active:
+            case EndpointSwitched s when s.Path == state.Active && state.Switch == SwitchStatus.Decided:
                 state.Switch = SwitchStatus.Applied;
+                break;
+            case SwitchNotApplied n when n.Path == state.Active && state.Switch is SwitchStatus.Decided or SwitchStatus.Applied:
+                state.SwitchError = n.Error;
+                break;
+            case SwitchReasserted r when r.Path == state.Active:
+                state.LastReassertAt = e.At;
+                state.ReassertAttempts = r.Attempt;
+                state.PeerSees = null;
                 break;
             case SwitchConverged c when c.Path == state.Active:
                 state.Switch = SwitchStatus.Converged;
+                break;
+            case MoveRequested m:
+                state.PendingMove = m;
+                break;
+            case MoveFollowed:
+                state.PendingMove = null;
                 break;
             case SwitchFailed f:
                 if (f.Path == state.Active)
@@ -117,8 +150,11 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
 
     private void ApplyCandidates(PeerState state, CandidatesResolved r)
     {
-        var paths = new List<PathState>(r.Candidates.Count);
-        foreach (var c in r.Candidates)
+        state.Resolved = [.. r.Endpoints];
+        state.Sources = [.. r.Sources];
+        var candidates = Candidates.Cross(r.Endpoints.Select(x => (x.Order, x.Endpoint)), r.Sources.Select(x => x.Address));
+        var paths = new List<PathState>(candidates.Count);
+        foreach (var c in candidates)
         {
             if (Contains(paths, c.Path))
                 continue;

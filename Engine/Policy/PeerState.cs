@@ -1,4 +1,5 @@
 using System.Net;
+using WgRouted.Engine.Events;
 
 namespace WgRouted.Engine.Policy;
 
@@ -22,6 +23,10 @@ public sealed class PeerState
     public string? Interface { get; set; }
     public List<string> Endpoints { get; set; } = [];
     public int ProbePort { get; set; }
+    /// <summary>The endpoints' addresses (literals and DNS answers) the candidates were crossed from.</summary>
+    public List<ResolvedEndpoint> Resolved { get; set; } = [];
+    /// <summary>Our usable sources and their links, the other side of the cross.</summary>
+    public List<Source> Sources { get; set; } = [];
     public List<PathState> Paths { get; set; } = [];
     public List<PreferredSource> PreferredSources { get; set; } = [];
     /// <summary>When the kernel's preferred sources last changed: a preference must hold still before it moves the tunnel.</summary>
@@ -30,12 +35,24 @@ public sealed class PeerState
     public DateTimeOffset? ActiveSince { get; set; }
     public DateTimeOffset? LastSwitchAt { get; set; }
     public SwitchStatus Switch { get; set; }
+    /// <summary>When the current switch was decided, its last re-assertion, and how many there were.</summary>
+    public DateTimeOffset? SwitchDecidedAt { get; set; }
+    public DateTimeOffset? LastReassertAt { get; set; }
+    public int ReassertAttempts { get; set; }
+    /// <summary>Our endpoint as the peer's responder last reported it on the active path (null once acted on).</summary>
+    public Endpoint? PeerSees { get; set; }
+    /// <summary>The kernel or WireGuard refused the current switch.</summary>
+    public string? SwitchError { get; set; }
+    /// <summary>A move request received and not yet followed.</summary>
+    public MoveRequested? PendingMove { get; set; }
     public bool Unreachable { get; set; }
     public DateTimeOffset? LatestHandshake { get; set; }
     public Endpoint? ObservedEndpoint { get; set; }
     /// <summary>How many events were folded (not Marten's stream version, which Marten keeps itself).</summary>
     public long EventCount { get; set; }
     public DateTimeOffset? LastEventAt { get; set; }
+    /// <summary>The latest engine time the state has seen (an event or a deadline): nothing at or before it is pending.</summary>
+    public DateTimeOffset? Clock { get; set; }
 
     public PathState? Find(CandidatePath path)
     {
@@ -59,6 +76,8 @@ public sealed class PeerState
         copy.Endpoints = [.. Endpoints];
         copy.Paths = Paths.ConvertAll(p => p.Clone());
         copy.PreferredSources = [.. PreferredSources];
+        copy.Resolved = [.. Resolved];
+        copy.Sources = [.. Sources];
         return copy;
     }
 }

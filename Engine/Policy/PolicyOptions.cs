@@ -11,6 +11,10 @@ public sealed record PolicyOptions
     public int LossThreshold { get; init; } = 3;
     public TimeSpan ActiveInterval { get; init; } = TimeSpan.FromMilliseconds(250);
     public TimeSpan StandbyInterval { get; init; } = TimeSpan.FromMilliseconds(1000);
+    /// <summary>Until the peer reports our new source, pin, endpoint and move request are re-asserted this often ...</summary>
+    public TimeSpan ReassertInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    /// <summary>... and for this long before the switch counts as failed.</summary>
+    public TimeSpan ConvergeWithin { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>A path must have answered within this many of its probe intervals to be usable.</summary>
     public const int FreshIntervals = 3;

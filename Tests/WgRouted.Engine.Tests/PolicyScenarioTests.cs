@@ -317,7 +317,10 @@ public class PolicyScenarioTests
         Assert.True(sim.Probes >= 1000, $"{sim.Probes} probes");
         // The first answer and the second (eligible for failback), then nothing.
         Assert.Equal(2, sim.Stored.OfType<PathMeasured>().Count());
-        Assert.Equal(4, sim.Stored.Count); // CandidatesResolved, two PathMeasured, the initial decision
+        // CandidatesResolved, two PathMeasured, the initial decision, its convergence (the move's answer after 20 ms).
+        Assert.Equal(["CandidatesResolved", "PathMeasured", "EndpointSwitchDecided", "PathMeasured", "SwitchConverged"],
+            sim.Stored.Select(e => e.GetType().Name));
+        Assert.Equal(20, Assert.Single(sim.Stored.OfType<SwitchConverged>()).ElapsedMs, 6);
     }
 
     [Fact]

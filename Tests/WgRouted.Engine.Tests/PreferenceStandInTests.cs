@@ -18,6 +18,8 @@ public sealed class PreferenceStandInTests
     private readonly List<PeerEvent> _decisions = [];
     private PeerState? _state;
 
+    private ulong _sequence;
+
     private void Feed(PeerEvent e)
     {
         var emitted = new List<PeerEvent>();
@@ -28,12 +30,12 @@ public sealed class PreferenceStandInTests
     private void Probe(double ms, params CandidatePath[] alive)
     {
         foreach (var p in new[] { A4, B4, B6 })
-            Feed(alive.Contains(p) ? new ProbeReplied(Peer, T0.AddMilliseconds(ms), p, 1) : new ProbeMissed(Peer, T0.AddMilliseconds(ms), p));
+            Feed(alive.Contains(p) ? new ProbeReplied(Peer, T0.AddMilliseconds(ms), p, ++_sequence, 1, null, new Endpoint(_state?.Active?.Src ?? p.Src, 51820)) : new ProbeMissed(Peer, T0.AddMilliseconds(ms), p, ++_sequence));
     }
 
     private void Start()
     {
-        Feed(new CandidatesResolved(Peer, T0, [new Candidate(A4, 0), new Candidate(B4, 0), new Candidate(B6, 1)]));
+        Feed(Simulation.Resolved(Peer, T0, [A4, B4, B6]));
         Feed(new PreferredSourceChanged(Peer, T0, A4.Dst.Address, A4.Src));
         Feed(new PreferredSourceChanged(Peer, T0, B6.Dst.Address, B6.Src));
         for (var t = 250; t <= 2000; t += 250)
@@ -60,7 +62,7 @@ public sealed class PreferenceStandInTests
         for (var t = 2250; t <= 3000; t += 250)
             Probe(t, B4, B6);
         Feed(new PreferredSourceChanged(Peer, T0.AddMilliseconds(3000), A4.Dst.Address, B4.Src));
-        Feed(new PathWentDown(Peer, T0.AddMilliseconds(3000), A4, PathDownReason.RouteRemoved));
+        Feed(new PathLinkDown(Peer, T0.AddMilliseconds(3000), A4, "upa"));
         for (var t = 3250; t <= 4750; t += 250)
             Probe(t, B4, B6);
         Assert.Equal(B4, _state!.Active);

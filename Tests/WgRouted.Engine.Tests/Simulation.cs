@@ -43,13 +43,26 @@ public sealed class Simulation
     public TimeSpan ActiveProbe { get; }
     public TimeSpan StandbyProbe { get; }
     public PeerState State { get; private set; } = new() { Id = Peer.Base64 };
+    /// <summary>The whole history (every input, probe outcomes included, and every output) folded by Evolve alone.</summary>
+    public PeerState Shadow { get; private set; } = new() { Id = Peer.Base64 };
     public DateTimeOffset Now { get; private set; } = T0;
     public bool Probing { get; set; } = true;
+    /// <summary>The simulated responder follows moves: our endpoint as it reports it (null: it answers without one).</summary>
+    public bool PeerFollows { get; set; } = true;
+    /// <summary>Path decisions only (switches and unreachable).</summary>
     public List<PeerEvent> Decisions { get; } = [];
-    /// <summary>Every event the daemon would store: inputs other than probe results, reports and decisions.</summary>
+    /// <summary>Every output, in order.</summary>
+    public List<PeerEvent> Outputs { get; } = [];
+    /// <summary>Every event the daemon would store in Marten: inputs other than probe outcomes, and every output.</summary>
     public List<PeerEvent> Stored { get; } = [];
+    /// <summary>Every input, probe outcomes included: what a replay folds.</summary>
+    public List<PeerEvent> Inputs { get; } = [];
     public int Probes { get; private set; }
-    /// <summary>Called with the state before the decision is folded, at the decision's time.</summary>
+    private ulong _sequence;
+    private Endpoint? _peerSees;
+    /// <summary>Answers to move requests in flight: they arrive after the path's RTT, like any probe answer.</summary>
+    private readonly List<(DateTimeOffset At, CandidatePath Path, double RttMs)> _moveAnswers = [];
+    /// <summary>Called with the state just before each output is folded (the stored stream's fold), at its time.</summary>
     public Action<PeerState, PeerEvent>? OnDecision { get; set; }
     /// <summary>Called after every loop step (event or deadline) with the state and the time.</summary>
     public Action<PeerState, DateTimeOffset>? AfterStep { get; set; }
@@ -60,18 +73,31 @@ public sealed class Simulation
     public static DateTimeOffset At(double ms) => T0.AddMilliseconds(ms);
 
     /// <summary>CandidatesResolved with these paths; the peer's configured endpoints are Dst4 (order 0), then Dst6 (order 1).</summary>
-    public Simulation Candidates(params CandidatePath[] paths) =>
-        Candidates(paths.Select(p => new Candidate(p, p.Dst == Dst4 ? 0 : 1)).ToArray());
-
-    public Simulation Candidates(params Candidate[] candidates)
+    public Simulation Candidates(params CandidatePath[] paths)
     {
-        foreach (var gone in _links.Keys.Where(k => !candidates.Any(c => c.Path == k)).ToList())
+        foreach (var gone in _links.Keys.Where(k => !paths.Contains(k)).ToList())
             _links.Remove(gone);
-        foreach (var c in candidates)
-            if (!_links.ContainsKey(c.Path))
-                _links[c.Path] = new Link { NextProbe = Now };
-        return Post(new CandidatesResolved(Peer, Now, candidates));
+        foreach (var p in paths)
+            if (!_links.ContainsKey(p))
+                _links[p] = new Link { NextProbe = Now };
+        // Endpoints and sources crossed give exactly these paths only when every cross is wanted: a path list that is not
+        // a full cross is expressed by its own sources per destination, which Cross keeps apart by family.
+        return Post(Resolved(Peer, Now, paths));
     }
+
+    /// <summary>The CandidatesResolved input whose cross is <paramref name="paths"/> (sources and endpoints they use).</summary>
+    public static CandidatesResolved Resolved(PeerKey peer, DateTimeOffset at, IEnumerable<CandidatePath> paths)
+    {
+        var list = paths.ToList();
+        var endpoints = list.Select(p => p.Dst).Distinct().Select(d => new ResolvedEndpoint(d == Dst4 ? 0 : d == Dst6 ? 1 : 2, d)).ToList();
+        var sources = list.Select(p => p.Src).Distinct().Select(a => new Source(a, Uplink(a))).ToList();
+        var crossed = Engine.Candidates.Cross(endpoints.Select(e => (e.Order, e.Endpoint)), sources.Select(s => s.Address)).Select(c => c.Path);
+        if (!crossed.ToHashSet().SetEquals(list))
+            throw new ArgumentException($"{string.Join(", ", list)} is not a cross of sources and endpoints");
+        return new CandidatesResolved(peer, at, endpoints, sources);
+    }
+
+    public static string Uplink(System.Net.IPAddress a) => a.Equals(A4.Src) || a.Equals(A6.Src) ? "upa" : "upb";
 
     /// <summary>Sets a link's condition: probes over it answer after <paramref name="rttMs"/>, or are lost (null).</summary>
     public Simulation Up(CandidatePath path, double rttMs = 20)
@@ -98,25 +124,26 @@ public sealed class Simulation
     public Simulation Preferred(Endpoint dst, CandidatePath? via) =>
         Post(new PreferredSourceChanged(Peer, Now, dst.Address, via?.Src));
 
-    public Simulation Reply(CandidatePath path, double rttMs) => Post(new ProbeReplied(Peer, Now, path, rttMs));
-    public Simulation Miss(CandidatePath path) => Post(new ProbeMissed(Peer, Now, path));
+    public Simulation Reply(CandidatePath path, double rttMs) =>
+        Post(new ProbeReplied(Peer, Now, path, ++_sequence, rttMs, new Endpoint(path.Src, 40000), PeerFollows ? _peerSees : null));
 
-    /// <summary>Folds one event at <see cref="Now"/> through the loop.</summary>
+    public Simulation Miss(CandidatePath path) => Post(new ProbeMissed(Peer, Now, path, ++_sequence));
+
+    /// <summary>One loop turn for <paramref name="e"/> at its time (deadlines due before it first).</summary>
     public Simulation Post(PeerEvent e)
     {
-        Fold(e, store: e is not ProbeResult);
-        var reported = Policy.Report(State, Now);
-        if (reported is not null)
-            foreach (var r in reported)
-                Fold(r, store: true);
-        var d = Policy.Decide(State, Now);
-        if (d is not null)
-            FoldDecision(d);
+        Inputs.Add(e);
+        Shadow = Policy.Evolve(Shadow, e);
+        if (e is not ProbeResult)
+            Stored.Add(e);
+        var emitted = new List<PeerEvent>();
+        State = Policy.Step(State, e, emitted);
+        Emitted(emitted);
         AfterStep?.Invoke(State, Now);
         return this;
     }
 
-    /// <summary>Advances time to <paramref name="ms"/> after T0, probing and waking at the policy's deadlines.</summary>
+    /// <summary>Advances time to <paramref name="ms"/> after T0, probing; the policy's deadlines fall due in between.</summary>
     public Simulation RunTo(double ms)
     {
         var end = At(ms);
@@ -124,37 +151,45 @@ public sealed class Simulation
         {
             if (guard > 1_000_000)
                 throw new InvalidOperationException("simulation does not advance");
-            var deadline = Policy.NextDeadline(State);
-            if (deadline is { } due && due <= Now)
-            {
-                // The daemon would wake at once: that must lead to a decision, or it spins.
-                var d = Policy.Decide(State, Now);
-                if (d is null)
-                    throw new InvalidOperationException($"NextDeadline {due:HH:mm:ss.fffffff} is not after the last Decide at {Now:HH:mm:ss.fffffff} (+{Ms} ms) that decided nothing: the loop would spin");
-                FoldDecision(d);
-                AfterStep?.Invoke(State, Now);
-                continue;
-            }
             var probeAt = Probing && _links.Count > 0 ? _links.Values.Min(l => l.NextProbe) : DateTimeOffset.MaxValue;
-            var next = deadline is { } dl && dl < probeAt ? dl : probeAt;
-            if (next > end)
-                break;
-            Now = next;
-            if (next < probeAt)
+            if (_moveAnswers.Count > 0 && _moveAnswers.Min(m => m.At) is var moveAt && moveAt <= probeAt && moveAt <= end)
             {
-                var d = Policy.Decide(State, Now);
-                if (d is not null)
-                    FoldDecision(d);
+                var answer = _moveAnswers.First(m => m.At == moveAt);
+                _moveAnswers.Remove(answer);
+                Now = moveAt;
+                _peerSees = new Endpoint(answer.Path.Src, 51820);
+                Reply(answer.Path, answer.RttMs);
+                continue;
+            }
+            var deadline = Policy.NextDeadline(State);
+            if (deadline is { } d && d < probeAt && d <= end)
+            {
+                if (d < Now)
+                    throw new InvalidOperationException($"NextDeadline {d:HH:mm:ss.fffffff} is before now (+{Ms} ms)");
+                Now = d;
+                var emitted = new List<PeerEvent>();
+                Policy.AdvanceTo(State, d, emitted);
+                Emitted(emitted);
+                if (Policy.NextDeadline(State) is { } again && again <= d)
+                    throw new InvalidOperationException($"NextDeadline {again:HH:mm:ss.fffffff} is not after the turn at +{Ms} ms: the loop would spin");
                 AfterStep?.Invoke(State, Now);
                 continue;
             }
+            if (probeAt > end)
+                break;
+            Now = probeAt;
             // Replies come back in RTT order; losses are noticed last.
-            foreach (var (path, link) in _links.Where(l => l.Value.NextProbe == next).OrderBy(l => l.Value.RttMs ?? double.MaxValue).ToList())
+            foreach (var (path, link) in _links.Where(l => l.Value.NextProbe == probeAt).OrderBy(l => l.Value.RttMs ?? double.MaxValue).ToList())
             {
                 Probes++;
-                link.NextProbe = next + (State.Active == path ? ActiveProbe : StandbyProbe);
+                link.NextProbe = probeAt + (State.Active == path ? ActiveProbe : StandbyProbe);
                 if (!link.Stalled)
-                    Post(link.RttMs is { } rtt ? new ProbeReplied(Peer, Now, path, rtt) : new ProbeMissed(Peer, Now, path));
+                {
+                    if (link.RttMs is { } rtt)
+                        Reply(path, rtt);
+                    else
+                        Miss(path);
+                }
             }
         }
         Now = end;
@@ -163,23 +198,35 @@ public sealed class Simulation
 
     public Simulation RunFor(double ms) => RunTo(Ms + ms);
 
-    private void FoldDecision(PeerEvent d)
+    private void Emitted(List<PeerEvent> emitted)
     {
-        if (Decisions.Count > 0 && Decisions[^1].At == d.At && Decisions.Count(x => x.At == d.At) >= 3)
-            throw new InvalidOperationException($"the policy keeps deciding at {d.At:HH:mm:ss.fff}: {string.Join(", ", Decisions.Where(x => x.At == d.At))}");
-        OnDecision?.Invoke(State, d);
-        Decisions.Add(d);
-        Fold(d, store: true);
-        // The prober moves to the active rate for the new active path.
-        if (d is EndpointSwitchDecided s && _links.TryGetValue(s.To, out var link) && link.NextProbe > Now + ActiveProbe)
-            link.NextProbe = Now + ActiveProbe;
-    }
-
-    private void Fold(PeerEvent e, bool store)
-    {
-        State = Policy.Evolve(State, e);
-        if (store)
-            Stored.Add(e);
+        foreach (var d in emitted)
+        {
+            OnDecision?.Invoke(Shadow, d);
+            Shadow = Policy.Evolve(Shadow, d);
+            Outputs.Add(d);
+            Stored.Add(d);
+            if (d is EndpointSwitchDecided or PeerUnreachable)
+            {
+                if (Decisions.Count > 0 && Decisions[^1].At == d.At && Decisions.Count(x => x.At == d.At) >= 3)
+                    throw new InvalidOperationException($"the policy keeps deciding at {d.At:HH:mm:ss.fff}: {string.Join(", ", Decisions.Where(x => x.At == d.At))}");
+                Decisions.Add(d);
+            }
+            // The simulated switcher and responder: a move request goes out over the path and, when the path carries
+            // it, the peer moves its endpoint for us and answers after the path's RTT.
+            if (d is EndpointSwitchDecided or SwitchReasserted && _links.TryGetValue(d is EndpointSwitchDecided x ? x.To : ((SwitchReasserted)d).Path, out var moved)
+                && moved.RttMs is { } moveRtt && !moved.Stalled && PeerFollows)
+            {
+                var path = d is EndpointSwitchDecided y ? y.To : ((SwitchReasserted)d).Path;
+                _moveAnswers.Add((d.At.AddMilliseconds(moveRtt), path, moveRtt));
+            }
+            if (d is EndpointSwitchDecided s)
+            {
+                // The prober moves to the active rate for the new active path.
+                if (_links.TryGetValue(s.To, out var link) && link.NextProbe > Now + ActiveProbe)
+                    link.NextProbe = Now + ActiveProbe;
+            }
+        }
     }
 
     /// <summary>The decisions as "+ms To Reason" lines, for readable assertions.</summary>
@@ -189,6 +236,9 @@ public sealed class Simulation
     {
         EndpointSwitchDecided s => $"{(s.At - T0).TotalMilliseconds} {Name(s.To)} {s.Reason}",
         PeerUnreachable u => $"{(u.At - T0).TotalMilliseconds} unreachable",
+        SwitchConverged c => $"{(c.At - T0).TotalMilliseconds} {Name(c.Path)} converged",
+        SwitchFailed f => $"{(f.At - T0).TotalMilliseconds} {Name(f.Path)} failed",
+        SwitchReasserted r => $"{(r.At - T0).TotalMilliseconds} {Name(r.Path)} reasserted {r.Attempt}",
         _ => e.ToString(),
     };
 
