@@ -30,12 +30,18 @@ public sealed partial class EndpointPolicy
         return state;
     }
 
-    /// <summary>Every deadline (<see cref="NextDeadline"/>) up to <paramref name="until"/>, in order, each a turn without input.</summary>
-    public void AdvanceTo(PeerState state, DateTimeOffset until, List<PeerEvent> emitted)
+    /// <summary>
+    /// Every deadline (<see cref="NextDeadline"/>) up to <paramref name="until"/>, in order, each a turn without input;
+    /// <paramref name="afterTick"/> sees the state after each.
+    /// </summary>
+    public void AdvanceTo(PeerState state, DateTimeOffset until, List<PeerEvent> emitted, Action<PeerState, DateTimeOffset>? afterTick = null)
     {
         ArgumentNullException.ThrowIfNull(state);
         while (NextDeadline(state) is { } due && due <= until)
+        {
             Tick(state, due, emitted);
+            afterTick?.Invoke(state, due);
+        }
     }
 
     /// <summary>A turn without input at <paramref name="now"/>: decide until nothing more is decided.</summary>

@@ -30,6 +30,18 @@ public sealed class PeerTable(EndpointPolicy policy)
         return state;
     }
 
+    /// <summary>
+    /// One peer's deadlines up to <paramref name="now"/>: before its next input, so that its outputs are stored before
+    /// the input (the stream's order is then the engine's, and a fold of the stream gives the loop's state).
+    /// </summary>
+    public void AdvanceTo(PeerKey peer, DateTimeOffset now, List<PeerEvent> emitted)
+    {
+        if (!_peers.TryGetValue(peer, out var state))
+            return;
+        Policy.AdvanceTo(state, now, emitted);
+        Schedule(peer, state);
+    }
+
     /// <summary>Every peer's deadlines up to <paramref name="now"/>.</summary>
     public void AdvanceTo(DateTimeOffset now, List<PeerEvent> emitted)
     {

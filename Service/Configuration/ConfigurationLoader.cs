@@ -77,6 +77,8 @@ public static class ConfigurationLoader
         Check(o.Policy.RttSustainMs is >= 0 and <= 3600000, "Policy:RttSustainMs", o.Policy.RttSustainMs, "must be 0..3600000");
         Check(o.Policy.MinSwitchIntervalMs is >= 0 and <= 3600000, "Policy:MinSwitchIntervalMs", o.Policy.MinSwitchIntervalMs, "must be 0..3600000");
         Check(TryParseControl(o.Babel.Control, out _), "Babel:Control", o.Babel.Control, "is not tcp://HOST:PORT or unix:PATH");
+        Check(o.Otlp.Protocol is "grpc" or "http/protobuf", "Otlp:Protocol", o.Otlp.Protocol, "is not grpc or http/protobuf");
+        Check(o.History.ProbeRetentionDays is >= 1 and <= 3650, "History:ProbeRetentionDays", o.History.ProbeRetentionDays, "must be 1..3650");
         Check(o.Otlp.Endpoint.Length == 0 || Uri.TryCreate(o.Otlp.Endpoint, UriKind.Absolute, out _), "Otlp:Endpoint", o.Otlp.Endpoint, "is not an absolute URI");
 
         var interfaces = new List<InterfaceConfig>();

@@ -9,6 +9,7 @@ public sealed class WgRoutedOptions
     public PolicySection Policy { get; set; } = new();
     public BabelOptions Babel { get; set; } = new();
     public OtlpOptions Otlp { get; set; } = new();
+    public HistoryOptions History { get; set; } = new();
     public List<InterfaceOptions> Interfaces { get; set; } = [];
 }
 
@@ -43,6 +44,14 @@ public sealed class BabelOptions
 public sealed class OtlpOptions
 {
     public string Endpoint { get; set; } = "";
+    /// <summary>"grpc" or "http/protobuf" (the OTEL_EXPORTER_OTLP_PROTOCOL values).</summary>
+    public string Protocol { get; set; } = "grpc";
+}
+
+public sealed class HistoryOptions
+{
+    /// <summary>Probe outcomes older than this are dropped, a whole day at a time.</summary>
+    public int ProbeRetentionDays { get; set; } = 7;
 }
 
 public sealed class InterfaceOptions

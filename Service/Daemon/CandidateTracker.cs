@@ -9,15 +9,15 @@ namespace WgRouted.Service.Daemon;
 
 /// <summary>
 /// Turns host facts and DNS answers into the peers' candidate paths and the kernel's preferred source for each
-/// destination, posting CandidatesResolved, PreferredSourceChanged and PathWentDown (link down) on change only.
-/// Called from the host monitor's thread and the resolver; serialised by a lock.
+/// destination, posting CandidatesResolved (endpoints and sources: the engine crosses them), PreferredSourceChanged
+/// and PathLinkDown on change only. Called from the host monitor's thread and the resolver; serialised by a lock.
 /// </summary>
 public sealed partial class CandidateTracker(
-    WgRoutedConfig config, Inbox inbox, Probing.Prober prober, Probing.Responder responder, TimeProvider time,
-    Func<RouteQuery, RouteLookup?> lookup, ILogger<CandidateTracker> logger)
+    WgRoutedConfig config, Inbox inbox, TimeProvider time, Func<RouteQuery, RouteLookup?> lookup, ILogger<CandidateTracker> logger)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<PeerKey, IReadOnlyList<(int Order, Endpoint Dst)>> _answers = InitialAnswers(config);
+    private readonly Dictionary<PeerKey, (IReadOnlyList<ResolvedEndpoint> Endpoints, IReadOnlyList<Source> Sources)> _posted = [];
     private readonly Dictionary<PeerKey, IReadOnlyList<Candidate>> _candidates = [];
     private readonly Dictionary<(PeerKey, IPAddress), IPAddress?> _preferred = [];
     private readonly HashSet<string> _managed = config.Interfaces.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
@@ -41,8 +41,6 @@ public sealed partial class CandidateTracker(
             Refresh();
             if (changes is not null)
                 ReportLinksDown(host, changes);
-            if (changes is { } c && (c.Links.Count > 0 || c.Addresses.Count > 0 || c.Routes.Count > 0))
-                prober.Trigger();
         }
     }
 
@@ -62,19 +60,19 @@ public sealed partial class CandidateTracker(
         if (_host is null)
             return;
         var now = time.GetUtcNow();
-        var usable = UsableSources(_host).ToList();
-        var sources = usable.Select(s => s.Address).ToList();
-        responder.SetAddresses(sources.ToHashSet());
         var names = _host.Links.ToDictionary(l => l.Index, l => l.Name);
-        var devices = usable.ToDictionary(s => s.Address, s => names.GetValueOrDefault(s.Link));
+        var sources = UsableSources(_host)
+            .Select(s => new Source(s.Address, names.GetValueOrDefault(s.Link) ?? s.Link.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            .OrderBy(s => s.Address, AddressComparer.Instance)
+            .ToList();
         foreach (var (peer, answers) in _answers)
         {
-            var candidates = Candidates.Cross(answers, sources);
-            if (!_candidates.TryGetValue(peer, out var known) || !known.SequenceEqual(candidates))
+            var endpoints = answers.Select(a => new ResolvedEndpoint(a.Order, a.Dst)).ToList();
+            if (!_posted.TryGetValue(peer, out var known) || !known.Endpoints.SequenceEqual(endpoints) || !known.Sources.SequenceEqual(sources))
             {
-                _candidates[peer] = candidates;
-                inbox.Post(new CandidatesResolved(peer, now, candidates));
-                prober.SetCandidates(peer, candidates, a => devices.GetValueOrDefault(a));
+                _posted[peer] = (endpoints, sources);
+                _candidates[peer] = Candidates.Cross(answers, sources.Select(s => s.Address));
+                inbox.Post(new CandidatesResolved(peer, now, endpoints, sources));
             }
             foreach (var dst in answers.Select(a => a.Dst.Address).Distinct())
             {
@@ -126,12 +124,14 @@ public sealed partial class CandidateTracker(
             .ToHashSet();
         if (down.Count == 0)
             return;
-        var onDownLinks = host.Addresses.Where(a => down.Contains(a.Index)).Select(a => a.Local).ToHashSet();
+        var linkOf = host.Addresses.Where(a => down.Contains(a.Index)).GroupBy(a => a.Local).ToDictionary(g => g.Key, g => g.First().Index);
+        var onDownLinks = linkOf.Keys.ToHashSet();
+        var names = host.Links.ToDictionary(l => l.Index, l => l.Name);
         var now = time.GetUtcNow();
         foreach (var (peer, candidates) in _candidates)
             foreach (var c in candidates)
                 if (onDownLinks.Contains(c.Path.Src))
-                    inbox.Post(new PathWentDown(peer, now, c.Path, PathDownReason.LinkDown));
+                    inbox.Post(new PathLinkDown(peer, now, c.Path, names.GetValueOrDefault(linkOf[c.Path.Src]) ?? "?"));
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "No route to {Destination}: {Error}")]

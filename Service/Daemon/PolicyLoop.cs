@@ -1,30 +1,39 @@
-using System.Threading.Channels;
+using System.Net;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WgRouted.Engine;
 using WgRouted.Engine.Events;
 using WgRouted.Engine.Policy;
+using WgRouted.Service.Probing;
+using WgRouted.Service.Store;
 
 namespace WgRouted.Service.Daemon;
 
 /// <summary>
-/// The single reader of the inbox: folds every event into the in-memory state, runs the policy, hands decisions
-/// to the actuators and every storable event to the appender. Never waits on the database or an actuator.
+/// The single reader of the inbox. Stamps every input with the loop's clock (engine time: strictly increasing, so a
+/// replay merging the stored inputs by time folds them in this order), turns the engine (<see cref="PeerTable"/>),
+/// hands each actuator its part through its mailbox, traces switches, and passes inputs and outputs to the appender
+/// (Marten) and probe outcomes to the recorder. Never waits on the database or an actuator.
 /// </summary>
 public sealed partial class PolicyLoop(
-    Inbox inbox, EndpointPolicy policy, Appender appender, Decisions decisions, TimeProvider time, ILogger<PolicyLoop> logger)
+    Inbox inbox, EndpointPolicy policy, Appender appender, ProbeRecorder recorder,
+    Mailbox<SwitchCommand> switcher, Mailbox<ProbeSchedule> prober, Mailbox<ResponderCommand> responder,
+    FailoverTraces traces, TimeProvider time, ILogger<PolicyLoop> logger)
     : BackgroundService
 {
-    private readonly Dictionary<PeerKey, PeerState> _peers = [];
+    private readonly PeerTable _table = new(policy);
     private readonly List<PeerEvent> _emitted = [];
-    private readonly object _gate = new();
-    private DateTimeOffset _lastTick = DateTimeOffset.MinValue;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<PeerKey, (List<(CandidatePath, string?)> Paths, CandidatePath? Active)> _told = [];
+    private HashSet<IPAddress> _listening = [];
+    private DateTimeOffset _clock = DateTimeOffset.MinValue;
+    private readonly string _hostStream = EventStore.HostStream(Environment.MachineName);
 
     /// <summary>A copy of every peer's state, for `show` and tests.</summary>
     public IReadOnlyList<PeerState> Snapshot()
     {
         lock (_gate)
-            return _peers.Values.Select(p => p.Clone()).ToList();
+            return _table.States.Select(p => p.Clone()).ToList();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -32,20 +41,20 @@ public sealed partial class PolicyLoop(
         var reader = inbox.Reader;
         while (!stoppingToken.IsCancellationRequested)
         {
-            var deadline = NextDeadline();
+            DateTimeOffset? deadline;
+            lock (_gate)
+                deadline = _table.NextDeadline();
             var now = time.GetUtcNow();
             if (deadline is { } d && d <= now)
             {
-                TickAll(now);
+                Advance(now);
                 continue;
             }
-            var wait = deadline is { } dl ? dl - now : Timeout.InfiniteTimeSpan;
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            if (wait != Timeout.InfiniteTimeSpan)
-                timeout.CancelAfter(wait);
+            using var timeout = deadline is { } due ? new CancellationTokenSource(due - now, time) : new CancellationTokenSource();
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
             try
             {
-                if (!await reader.WaitToReadAsync(timeout.Token))
+                if (!await reader.WaitToReadAsync(wait.Token))
                     return;
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
@@ -57,24 +66,39 @@ public sealed partial class PolicyLoop(
         }
     }
 
-    /// <summary>Folds one input; public for the demo and tests, which drive the loop without the host.</summary>
+    /// <summary>One input, stamped with the loop's clock; public for tests, which drive the loop without the host.</summary>
     public void Handle(object item)
     {
         switch (item)
         {
             case HostEvent h:
-                appender.Post(Store.EventStore.HostStream(Environment.MachineName), h);
+                var stamped = h with { At = Stamp() };
+                appender.Post(_hostStream, stamped);
+                // A route, address or link change: every path may have changed, probe them now.
+                prober.Post(new ProbeNow());
                 break;
             case PeerEvent e:
+                e = e with { At = Stamp() };
+                PeerState state;
                 _emitted.Clear();
-                lock (_gate)
+                // The peer's deadlines before the input, stored before it: the stream's order is the engine's.
+                if (e is not PeerConfigured)
                 {
-                    _peers.TryGetValue(e.Peer, out var state);
-                    _peers[e.Peer] = policy.Step(state, e, _emitted);
+                    lock (_gate)
+                        _table.AdvanceTo(e.Peer, e.At, _emitted);
+                    Emit(trigger: null);
+                    _emitted.Clear();
                 }
-                if (Store.EventTypes.IsStored(e))
+                lock (_gate)
+                    state = _table.Step(e, _emitted);
+                if (e is ProbeResult probe)
+                    recorder.Post(Outcome(probe));
+                else
                     appender.Post(e.Peer.Base64, e);
-                Emit();
+                Emit(e);
+                Tell(e.Peer, state);
+                if (e is CandidatesResolved)
+                    Listen();
                 break;
             default:
                 LogUnknownInput(logger, item.GetType().Name);
@@ -82,53 +106,99 @@ public sealed partial class PolicyLoop(
         }
     }
 
-    private void TickAll(DateTimeOffset now)
+    private void Advance(DateTimeOffset now)
     {
-        _lastTick = now;
         _emitted.Clear();
         lock (_gate)
-            foreach (var state in _peers.Values)
-                if (policy.NextDeadline(state) is { } d && d <= now)
-                    policy.Tick(state, now, _emitted);
-        Emit();
+            _table.AdvanceTo(now, _emitted);
+        Emit(trigger: null);
+        foreach (var peer in _emitted.Select(e => e.Peer).Distinct().ToList())
+            if (_table.Find(peer) is { } state)
+                Tell(peer, state);
     }
 
-    private void Emit()
+    private static ProbeOutcome Outcome(ProbeResult p) => p is ProbeReplied r
+        ? new ProbeOutcome(r.Peer, r.Path, r.Sequence, r.At, r.RttMs, r.Observed, r.PeerEndpoint)
+        : new ProbeOutcome(p.Peer, p.Path, p.Sequence, p.At, null, null, null);
+
+    private DateTimeOffset Stamp()
     {
-        foreach (var e in _emitted)
+        var now = time.GetUtcNow();
+        _clock = now > _clock ? now : _clock.AddTicks(1);
+        return _clock;
+    }
+
+    /// <summary>Outputs of one turn: traced, stored, handed to the actuators.</summary>
+    private void Emit(PeerEvent? trigger)
+    {
+        for (var i = 0; i < _emitted.Count; i++)
         {
+            var state = _table.Find(_emitted[i].Peer)!;
+            var e = traces.Trace(_emitted[i], trigger, state);
             appender.Post(e.Peer.Base64, e);
-            if (e is EndpointSwitchDecided d)
-                Telemetry.Switches.Add(1, new KeyValuePair<string, object?>("reason", d.Reason.ToString()));
-            if (e is EndpointSwitchDecided or PeerUnreachable)
+            switch (e)
             {
-                if (logger.IsEnabled(LogLevel.Information))
+                case EndpointSwitchDecided d:
+                    Telemetry.Switches.Add(1, new KeyValuePair<string, object?>("reason", d.Reason.ToString()));
                     LogDecision(logger, e.Peer.Base64, Describe(e));
-                decisions.Post(e);
+                    switcher.Post(new SwitchCommand(d, traces.ContextOf(d.Peer)));
+                    break;
+                case SwitchReasserted r:
+                    if (r.Seen is { } seen)
+                        LogUnstuck(logger, r.Peer.Base64, seen.ToString(), r.Path.Src.ToString());
+                    switcher.Post(new SwitchCommand(r, traces.ContextOf(r.Peer)));
+                    break;
+                case SwitchConverged c:
+                    Telemetry.Convergence.Record(c.ElapsedMs);
+                    break;
+                case PeerUnreachable or SwitchFailed:
+                    LogDecision(logger, e.Peer.Base64, Describe(e));
+                    break;
+                case MoveFollowed m:
+                    responder.Post(new FollowMove(m));
+                    break;
             }
         }
+    }
+
+    /// <summary>The prober learns of changed candidates and a changed active path.</summary>
+    private void Tell(PeerKey peer, PeerState state)
+    {
+        var links = state.Sources.ToDictionary(s => s.Address, s => (string?)s.Link);
+        var paths = state.Paths.Select(p => (p.Path, links.GetValueOrDefault(p.Path.Src))).ToList();
+        _told.TryGetValue(peer, out var told);
+        if (told.Paths is null || !told.Paths.SequenceEqual(paths))
+            prober.Post(new ProbePaths(peer, paths));
+        if (told.Paths is null || told.Active != state.Active)
+            prober.Post(new ProbeActive(peer, state.Active));
+        _told[peer] = (paths, state.Active);
+    }
+
+    /// <summary>The responder listens on every usable source of ours.</summary>
+    private void Listen()
+    {
+        HashSet<IPAddress> sources;
+        lock (_gate)
+            sources = _table.States.SelectMany(s => s.Sources).Select(s => s.Address).ToHashSet();
+        if (sources.SetEquals(_listening))
+            return;
+        _listening = sources;
+        responder.Post(new ListenOn(sources));
     }
 
     public static string Describe(PeerEvent e) => e switch
     {
         EndpointSwitchDecided d => $"switch ({d.Reason}) {(d.From is { } f ? f.ToString() : "none")} => {d.To}",
         PeerUnreachable u => $"unreachable (no usable path; endpoint stays {(u.Active is { } a ? a.ToString() : "unset")})",
+        SwitchFailed f => $"switch to {f.Path} failed: {f.Reason}",
         _ => e.GetType().Name,
     };
 
-    private DateTimeOffset? NextDeadline()
-    {
-        DateTimeOffset? next = null;
-        lock (_gate)
-            foreach (var state in _peers.Values)
-                // A deadline already ticked past that Decide did not act on stays in the past: skip it.
-                if (policy.NextDeadline(state) is { } d && d > _lastTick && (next is null || d < next))
-                    next = d;
-        return next;
-    }
-
     [LoggerMessage(Level = LogLevel.Error, Message = "The policy loop got an input it does not know: {Type}")]
     private static partial void LogUnknownInput(ILogger logger, string type);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer {Peer} reaches us at {Seen} again, not {Source}: re-asserting the switch")]
+    private static partial void LogUnstuck(ILogger logger, string peer, string seen, string source);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer}: {Decision}")]
     private static partial void LogDecision(ILogger logger, string peer, string decision);

@@ -15,7 +15,10 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(new EndpointPolicy(config.Policy));
         services.AddSingleton<Inbox>();
-        services.AddSingleton<Decisions>();
+        services.AddSingleton<Mailbox<Probing.SwitchCommand>>();
+        services.AddSingleton<Mailbox<Probing.ProbeSchedule>>();
+        services.AddSingleton<Mailbox<Probing.ResponderCommand>>();
+        services.AddSingleton<FailoverTraces>();
         services.AddSingleton(new Outbox(Path.Combine(config.Options.DataDirectory, "outbox.jsonl")));
         services.AddSingleton<StoreConnector>();
         services.AddSingleton<Appender>();

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Metrics;
@@ -17,15 +18,40 @@ public static class Telemetry
     public static readonly Counter<long> Switches = Meter.CreateCounter<long>("wgrouted.switches", description: "endpoint switches decided, by reason");
     public static readonly Histogram<double> Convergence = Meter.CreateHistogram<double>("wgrouted.switch.convergence", "ms", "from the decision to the peer reporting our new source");
 
+    /// <summary>
+    /// Switch spans are recorded whether or not they are exported: their trace id is stored with the switch's events,
+    /// so the timeline and a trace viewer point at each other.
+    /// </summary>
+    private static readonly ActivityListener Recording = Listen();
+
+    private static ActivityListener Listen()
+    {
+        var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == FailoverTraces.Source.Name || s.Name == Probing.Switcher.Activities.Name,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
     public static IServiceCollection AddWgRoutedTelemetry(this IServiceCollection services, WgRoutedConfig config)
     {
+        _ = Recording;
         var endpoint = config.Options.Otlp.Endpoint;
         if (endpoint.Length == 0)
             return services;
+        var http = config.Options.Otlp.Protocol == "http/protobuf";
+        void Exporter(OpenTelemetry.Exporter.OtlpExporterOptions o, string signal)
+        {
+            o.Protocol = http ? OpenTelemetry.Exporter.OtlpExportProtocol.HttpProtobuf : OpenTelemetry.Exporter.OtlpExportProtocol.Grpc;
+            // Over HTTP the exporter posts to exactly this URI: the signal's path is ours to add.
+            o.Endpoint = http ? new Uri(new Uri(endpoint.TrimEnd('/') + "/"), "v1/" + signal) : new Uri(endpoint);
+        }
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(ServiceName))
-            .WithTracing(t => t.AddSource(Probing.Switcher.Activities.Name).AddOtlpExporter(o => o.Endpoint = new Uri(endpoint)))
-            .WithMetrics(m => m.AddMeter(Meter.Name).AddOtlpExporter(o => o.Endpoint = new Uri(endpoint)));
+            .WithTracing(t => t.AddSource(FailoverTraces.Source.Name, Probing.Switcher.Activities.Name).AddOtlpExporter(o => Exporter(o, "traces")))
+            .WithMetrics(m => m.AddMeter(Meter.Name).AddOtlpExporter(o => Exporter(o, "metrics")));
         return services;
     }
 }

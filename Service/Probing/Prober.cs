@@ -15,9 +15,11 @@ namespace WgRouted.Service.Probing;
 /// Probes every candidate path out of band: one socket per path, bound to its source address and to the uplink
 /// that owns it, so a probe leaves exactly as the tunnel will once pinned there. The active path is probed every
 /// Probe:ActiveIntervalMs, the others every Probe:StandbyIntervalMs, and any path touched by a host change at
-/// the active rate for <see cref="SettleTime"/>. Results go to the inbox as ProbeReplied / ProbeMissed.
+/// the active rate for <see cref="SettleTime"/>. The policy loop says what to probe (<see cref="ProbeSchedule"/>);
+/// outcomes go to the inbox as ProbeReplied (with what the responder saw of us) and ProbeMissed.
 /// </summary>
-public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox inbox, TimeProvider time, ILogger<Prober> logger)
+public sealed partial class Prober(
+    WgRoutedConfig config, Keyring keyring, Inbox inbox, Mailbox<ProbeSchedule> schedule, TimeProvider time, ILogger<Prober> logger)
     : BackgroundService
 {
     /// <summary>After a host change, paths are probed at the active rate this long.</summary>
@@ -29,23 +31,36 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
     private readonly Lock _lock = new();
     private readonly Dictionary<CandidatePath, PathProbe> _paths = [];
     private readonly Dictionary<PeerKey, CandidatePath> _active = [];
-    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly ProbeSequence _sequence = new(time.GetUtcNow());
     private readonly TimeSpan _activeInterval = config.Policy.ActiveInterval;
     private readonly TimeSpan _standby = config.Policy.StandbyInterval;
 
-    /// <summary>Every authenticated answer: the path, and the responder's WireGuard endpoint for us.</summary>
-    public event Action<PeerKey, CandidatePath, ProbeAnswer>? Answered;
+    private void Apply(ProbeSchedule command)
+    {
+        switch (command)
+        {
+            case ProbePaths p:
+                SetPaths(p.Peer, p.Paths);
+                break;
+            case ProbeActive a:
+                SetActive(a.Peer, a.Path);
+                break;
+            case ProbeNow:
+                Trigger();
+                break;
+        }
+    }
 
     /// <summary>The peer's candidates changed: open sockets for new paths, close those of gone ones.</summary>
-    public void SetCandidates(PeerKey peer, IReadOnlyList<Candidate> candidates, Func<IPAddress, string?> deviceOf)
+    private void SetPaths(PeerKey peer, IReadOnlyList<(CandidatePath Path, string? Link)> paths)
     {
         if (keyring.InterfaceOf(peer) is not { } itf || !Probed(peer))
             return;
         var probePort = config.Peers.First(p => p.Peer.PublicKey == peer).Peer.ProbePort;
+        var links = paths.ToDictionary(p => p.Path, p => p.Link);
         lock (_lock)
         {
-            var wanted = candidates.Select(c => c.Path).ToHashSet();
+            var wanted = links.Keys.ToHashSet();
             foreach (var (path, probe) in _paths.Where(p => p.Value.Peer == peer && !wanted.Contains(p.Key)).ToList())
             {
                 probe.Dispose();
@@ -54,7 +69,7 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
             var now = time.GetUtcNow();
             foreach (var path in wanted)
             {
-                var device = deviceOf(path.Src);
+                var device = links[path];
                 if (_paths.TryGetValue(path, out var existing) && existing.Device == device)
                     continue;
                 existing?.Dispose();
@@ -76,24 +91,27 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
                 }
             }
         }
-        Wake();
     }
 
     private bool Probed(PeerKey peer) => config.Peers.Any(p => p.Peer.PublicKey == peer && p.Peer.Endpoints.Count > 0);
 
-    public void SetActive(PeerKey peer, CandidatePath path)
+    private void SetActive(PeerKey peer, CandidatePath? path)
     {
         lock (_lock)
         {
-            _active[peer] = path;
-            if (_paths.TryGetValue(path, out var probe))
+            if (path is not { } active)
+            {
+                _active.Remove(peer);
+                return;
+            }
+            _active[peer] = active;
+            if (_paths.TryGetValue(active, out var probe))
                 probe.NextDue = time.GetUtcNow();
         }
-        Wake();
     }
 
     /// <summary>A host change: probe every path now and at the active rate until things settle.</summary>
-    public void Trigger()
+    private void Trigger()
     {
         var now = time.GetUtcNow();
         lock (_lock)
@@ -102,10 +120,9 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
                 probe.NextDue = now;
                 probe.FastUntil = now + SettleTime;
             }
-        Wake();
     }
 
-    /// <summary>Sends a move request over the path (coordinated switch); the answer comes through <see cref="Answered"/>.</summary>
+    /// <summary>Sends a move request over the path (coordinated switch); its answer is a ProbeReplied like any other.</summary>
     public bool SendMove(PeerKey peer, CandidatePath path, ushort listenPort)
     {
         PathProbe? probe;
@@ -116,20 +133,20 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
         return Send(probe, move: listenPort, time.GetUtcNow());
     }
 
-    private void Wake() => _wake.Writer.TryWrite(true);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var reader = schedule.Reader;
         while (!stoppingToken.IsCancellationRequested)
         {
+            while (reader.TryRead(out var command))
+                Apply(command);
             var now = time.GetUtcNow();
             var next = Turn(now);
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            wait.CancelAfter(next - now);
+            using var timeout = new CancellationTokenSource(next > now ? next - now : TimeSpan.Zero, time);
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
             try
             {
-                await _wake.Reader.WaitToReadAsync(wait.Token);
-                _wake.Reader.TryRead(out _);
+                await reader.WaitToReadAsync(wait.Token);
             }
             catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
             {
@@ -155,7 +172,7 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
                 foreach (var (seq, pending) in probe.Pending.Where(p => p.Value.Deadline <= now).ToList())
                 {
                     probe.Pending.Remove(seq);
-                    inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path));
+                    inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path, seq));
                     Telemetry.ProbesMissed.Add(1);
                 }
                 if (probe.NextDue <= now)
@@ -201,7 +218,6 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
             if (probe.LastSendError != e.SocketErrorCode)
                 LogSendFailed(logger, probe.Path.ToString(), e.Message);
             probe.LastSendError = e.SocketErrorCode;
-            Wake();
             return false;
         }
     }
@@ -248,9 +264,8 @@ public sealed partial class Prober(WgRoutedConfig config, Keyring keyring, Inbox
                 lock (_lock)
                     probe.Quality = probe.Quality.WithReply(now, rtt);
                 Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
-                inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, rtt));
+                inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, answer.EchoSequence, rtt, answer.ObservedSource, answer.WireGuardEndpoint));
             }
-            Answered?.Invoke(probe.Peer, probe.Path, answer);
         }
     }
 

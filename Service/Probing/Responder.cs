@@ -3,19 +3,23 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WgRouted.Engine;
+using WgRouted.Engine.Events;
 using WgRouted.Engine.Probe;
 using WgRouted.Integrations.Netlink;
 using WgRouted.Service.Configuration;
+using WgRouted.Service.Daemon;
 
 namespace WgRouted.Service.Probing;
 
 /// <summary>
-/// Answers probes from configured peers on Probe:Port: one socket per local address, so each answer leaves from
-/// the address the request was sent to. Follows authenticated, fresh move requests, and only towards the address
-/// the request came from.
+/// Answers probes from configured peers on Probe:Port: one socket per local address (the policy loop says which), so
+/// each answer leaves from the address the request was sent to. An authenticated, fresh move request goes to the
+/// inbox as MoveRequested (towards the address it came from only); the engine decides MoveFollowed, and the
+/// responder then sets the endpoint and answers the request.
 /// </summary>
 public sealed partial class Responder(
-    WgRoutedConfig config, Keyring keyring, WireGuardControl control, Fences fences, TimeProvider time, ILogger<Responder> logger)
+    WgRoutedConfig config, Keyring keyring, WireGuardControl control, Fences fences, Inbox inbox, Mailbox<ResponderCommand> commands,
+    TimeProvider time, ILogger<Responder> logger)
     : BackgroundService
 {
     /// <summary>Per source address: a peer probing 4 paths at 4 per second stays far below; a flood does not.</summary>
@@ -38,8 +42,17 @@ public sealed partial class Responder(
     public long MovesFollowed => Interlocked.Read(ref _moves);
     private long _moves;
 
+    /// <summary>Move requests waiting for the engine's MoveFollowed, to be answered once followed.</summary>
+    private readonly Dictionary<(PeerKey, ulong), PendingMove> _pendingMoves = [];
+    /// <summary>A move the engine has not followed by then is not answered (the initiator re-asserts anyway).</summary>
+    private static readonly TimeSpan PendingMoveLifetime = TimeSpan.FromSeconds(1);
+
+    private const int MaxPendingMoves = 1024;
+
+    private sealed record PendingMove(MoveRequest Request, Endpoint Observed, IPEndPoint From, Socket Socket, DateTimeOffset At);
+
     /// <summary>The host's usable addresses changed: listen on exactly these.</summary>
-    public void SetAddresses(IReadOnlyCollection<IPAddress> addresses)
+    private void SetAddresses(IReadOnlyCollection<IPAddress> addresses)
     {
         lock (_lock)
         {
@@ -68,15 +81,69 @@ public sealed partial class Responder(
         }
     }
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var done = new TaskCompletionSource();
-        stoppingToken.Register(() =>
+        try
+        {
+            await foreach (var command in commands.Reader.ReadAllAsync(stoppingToken))
+                switch (command)
+                {
+                    case ListenOn l:
+                        SetAddresses(l.Addresses);
+                        break;
+                    case FollowMove f:
+                        await FollowAsync(f.Move, stoppingToken);
+                        break;
+                }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
         {
             SetAddresses([]);
-            done.TrySetResult();
-        });
-        return done.Task;
+        }
+    }
+
+    /// <summary>Sets the endpoint the engine decided to follow, then answers the request with the endpoint we now have.</summary>
+    private async Task FollowAsync(MoveFollowed move, CancellationToken ct)
+    {
+        if (keyring.InterfaceOf(move.Peer) is not { } itf || keyring.Us(move.Peer) is not { } us)
+            return;
+        if (move.Previous is { } old && old != move.Requested)
+            fences.RewriteSenders(move.Peer.Base64, new IPEndPoint(old.Address, old.Port), move.Requested.Address, us.ListenPort);
+        try
+        {
+            control.SetPeerEndpoint(itf.Name, move.Peer.Base64, new IPEndPoint(move.Requested.Address, move.Requested.Port));
+            Interlocked.Increment(ref _moves);
+            LogMoved(logger, move.Peer.Base64, move.Requested.ToString());
+        }
+        catch (Exception e) when (e is NetlinkException or IOException or InvalidDataException or SocketException)
+        {
+            LogMoveFailed(logger, move.Peer.Base64, move.Requested.ToString(), e.Message);
+            inbox.Post(new MoveNotApplied(move.Peer, time.GetUtcNow(), move.Requested, e.Message) { TraceId = move.TraceId });
+        }
+        PendingMove? pending;
+        byte[] reply = new byte[ProbeCodec.ReplySize];
+        int length;
+        lock (_lock)
+        {
+            var now = time.GetUtcNow();
+            foreach (var stale in _pendingMoves.Where(p => now - p.Value.At > PendingMoveLifetime).Select(p => p.Key).ToList())
+                _pendingMoves.Remove(stale);
+            if (!_pendingMoves.Remove((move.Peer, move.Sequence), out pending) || keyring.KeyFor(move.Peer) is not { } key)
+                return;
+            var answer = pending.Request.Reply(us.Public, _sequence.Next(), now, pending.Observed, EndpointFor(itf, move.Peer));
+            length = ProbeCodec.Encode(answer, key, reply);
+        }
+        try
+        {
+            await pending.Socket.SendToAsync(reply.AsMemory(0, length), SocketFlags.None, pending.From, ct);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // The requester's path or our address is gone; it re-asserts.
+        }
     }
 
     private async Task ServeAsync(Socket socket, IPAddress local, CancellationToken ct)
@@ -109,6 +176,11 @@ public sealed partial class Responder(
                     || !GuardFor(message, from).TryAccept(message, now, out error))
                 {
                     LogRejected(logger, from.ToString(), error.Describe());
+                    continue;
+                }
+                if (message is MoveRequest move)
+                {
+                    Request(move, new Endpoint(from.Address, from.Port), from, socket, now);
                     continue;
                 }
                 if (Answer(message, new Endpoint(from.Address, from.Port), now) is not { } answer
@@ -144,29 +216,23 @@ public sealed partial class Responder(
     {
         if (keyring.InterfaceOf(message.Sender) is not { } itf || keyring.Us(message.Sender) is not { } us)
             return null;
-        switch (message)
-        {
-            case ProbeRequest request:
-                return request.Reply(us.Public, _sequence.Next(), now, observed, EndpointFor(itf, message.Sender));
-            case MoveRequest move:
-                var target = move.RequestedEndpoint(observed);
-                var previous = EndpointFor(itf, message.Sender);
-                if (previous is { } old && old != target)
-                    fences.RewriteSenders(message.Sender.Base64, new IPEndPoint(old.Address, old.Port), target.Address, us.ListenPort);
-                try
-                {
-                    control.SetPeerEndpoint(itf.Name, message.Sender.Base64, new IPEndPoint(target.Address, target.Port));
-                    Interlocked.Increment(ref _moves);
-                    LogMoved(logger, message.Sender.Base64, target.ToString());
-                }
-                catch (Exception e) when (e is NetlinkException or IOException or InvalidDataException or SocketException)
-                {
-                    LogMoveFailed(logger, message.Sender.Base64, target.ToString(), e.Message);
-                }
-                return move.Reply(us.Public, _sequence.Next(), now, observed, EndpointFor(itf, message.Sender));
-            default:
-                return null;
-        }
+        return message is ProbeRequest request
+            ? request.Reply(us.Public, _sequence.Next(), now, observed, EndpointFor(itf, message.Sender))
+            : null;
+    }
+
+    /// <summary>An authenticated move request: the engine decides, the answer waits for its MoveFollowed. Under _lock.</summary>
+    private void Request(MoveRequest move, Endpoint observed, IPEndPoint from, Socket socket, DateTimeOffset now)
+    {
+        if (keyring.InterfaceOf(move.Sender) is not { } itf)
+            return;
+        if (_pendingMoves.Count >= MaxPendingMoves)
+            foreach (var stale in _pendingMoves.Where(p => now - p.Value.At > PendingMoveLifetime).Select(p => p.Key).ToList())
+                _pendingMoves.Remove(stale);
+        if (_pendingMoves.Count >= MaxPendingMoves)
+            return;
+        _pendingMoves[(move.Sender, move.Sequence)] = new PendingMove(move, observed, from, socket, now);
+        inbox.Post(new MoveRequested(move.Sender, now, move.RequestedEndpoint(observed), EndpointFor(itf, move.Sender), move.Sequence));
     }
 
     private Endpoint? EndpointFor(InterfaceConfig itf, PeerKey peer)

@@ -2,16 +2,10 @@ using WgRouted.Engine.Events;
 
 namespace WgRouted.Service.Store;
 
-/// <summary>Every event type the store holds (ProbeReplied and ProbeMissed are never stored).</summary>
+/// <summary>Every event type Marten holds: peer inputs and outputs (probe outcomes go to the recorder), host facts.</summary>
 public static class EventTypes
 {
-    public static readonly Type[] Peer =
-    [
-        typeof(PeerConfigured), typeof(CandidatesResolved), typeof(PreferredSourceChanged), typeof(PathMeasured),
-        typeof(PathWentDown), typeof(PathCameUp), typeof(HandshakeObserved), typeof(EndpointObserved),
-        typeof(EndpointSwitchDecided), typeof(PeerUnreachable), typeof(EndpointSwitched), typeof(SwitchConverged),
-        typeof(SwitchFailed), typeof(PeerAdded), typeof(PeerRemoved),
-    ];
+    public static readonly Type[] Peer = EventKinds.PeerTypes.Where(t => !t.IsSubclassOf(typeof(ProbeResult))).ToArray();
 
     public static readonly Type[] Host =
     [

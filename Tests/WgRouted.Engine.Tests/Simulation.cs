@@ -133,10 +133,14 @@ public sealed class Simulation
     public Simulation Post(PeerEvent e)
     {
         Inputs.Add(e);
+        // The daemon's order: the deadlines due before the input, then the input, then what it leads to.
+        var emitted = new List<PeerEvent>();
+        Policy.AdvanceTo(State, e.At, emitted);
+        Emitted(emitted);
+        emitted.Clear();
         Shadow = Policy.Evolve(Shadow, e);
         if (e is not ProbeResult)
             Stored.Add(e);
-        var emitted = new List<PeerEvent>();
         State = Policy.Step(State, e, emitted);
         Emitted(emitted);
         AfterStep?.Invoke(State, Now);

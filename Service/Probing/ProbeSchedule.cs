@@ -1,0 +1,15 @@
+using WgRouted.Engine;
+
+namespace WgRouted.Service.Probing;
+
+/// <summary>What the policy loop tells the prober: which paths to probe, which is active, when to hurry.</summary>
+public abstract record ProbeSchedule;
+
+/// <summary>The peer's candidate paths now, each with the uplink its source lives on (null: unknown).</summary>
+public sealed record ProbePaths(PeerKey Peer, IReadOnlyList<(CandidatePath Path, string? Link)> Paths) : ProbeSchedule;
+
+/// <summary>The peer's active path (probed at the active rate).</summary>
+public sealed record ProbeActive(PeerKey Peer, CandidatePath? Path) : ProbeSchedule;
+
+/// <summary>A host change: probe every path now and at the active rate while things settle.</summary>
+public sealed record ProbeNow : ProbeSchedule;
