@@ -6,6 +6,8 @@ using WgRouted.Engine;
 using WgRouted.Engine.Events;
 using WgRouted.Engine.Policy;
 using WgRouted.Service.Daemon;
+using WgRouted.Service.Replay;
+using WgRouted.Service.Store;
 
 namespace WgRouted.Service.Cli;
 
@@ -43,70 +45,80 @@ internal static class DemoCommand
             PeerState? state = null;
             var emitted = new List<PeerEvent>();
             var stored = new List<(string, object)>();
-            var marks = new List<(string Label, DateTimeOffset At)>();
-            foreach (var (at, label, e) in script)
+            var probes = new List<ProbeOutcome>();
+            foreach (var (at, label, scripted) in script)
             {
                 if (label is not null)
-                {
                     Console.WriteLine($"{Offset(start, at)}  -- {label}");
-                    marks.Add((label, at));
-                }
                 emitted.Clear();
-                if (e is null)
-                    policy.Tick(state!, at, emitted);
-                else
+                // The loop's turn: the deadlines due first, stored before the input, then the input and what it leads to.
+                if (state is not null)
+                    policy.AdvanceTo(state, at, emitted);
+                if (scripted is { } e)
                 {
-                    state = policy.Step(state, e, emitted);
-                    if (Store.EventTypes.IsStored(e))
+                    // The peer's responder follows every move at once: its answers report our active source.
+                    if (e is ProbeReplied r)
+                        e = r with { PeerEndpoint = state?.Active is { } a ? new Endpoint(a.Src, 51820) : null };
+                    Stored(emitted);
+                    emitted.Clear();
+                    if (e is ProbeResult p)
+                        probes.Add(p is ProbeReplied y
+                            ? new ProbeOutcome(peer, y.Path, y.Sequence, y.At, y.RttMs, y.Observed, y.PeerEndpoint)
+                            : new ProbeOutcome(peer, p.Path, p.Sequence, p.At, null, null, null));
+                    else
                         stored.Add((peer.Base64, e));
+                    state = policy.Step(state, e, emitted);
                 }
-                foreach (var d in emitted)
+                Stored(emitted);
+            }
+
+            void Stored(List<PeerEvent> outputs)
+            {
+                foreach (var d in outputs)
                 {
                     stored.Add((peer.Base64, d));
-                    if (d is EndpointSwitchDecided or PeerUnreachable)
-                        Console.WriteLine($"{Offset(start, d.At)}  decision: {PolicyLoop.Describe(d)}");
+                    if (d is EndpointSwitchDecided or PeerUnreachable or SwitchConverged or SwitchFailed)
+                        Console.WriteLine($"{Offset(start, d.At)}  decision: {Describe(d)}");
                 }
             }
+
             await store.AppendAsync(stored, ct);
-            var probes = script.Count(s => s.Event is ProbeResult);
+            using var recorder = new ProbeRecorder(_ => Task.FromResult(store.ConnectionString),
+                Path.Combine(loaded.Options.DataDirectory, "probe-spill"), loaded.Options.History.ProbeRetentionDays,
+                TimeProvider.System, NullLogger<ProbeRecorder>.Instance);
+            await recorder.StartAsync(ct);
+            foreach (var o in probes)
+                recorder.Post(o);
+            while (recorder.Pending > 0)
+                await Task.Delay(50, ct);
+            await recorder.StopAsync(ct);
             Console.WriteLine();
-            Console.WriteLine($"{script.Count} inputs ({probes} probe results, folded in memory only); {stored.Count} events stored in stream {peer}");
+            Console.WriteLine($"{script.Count(s => s.Event is not null)} inputs: {probes.Count} probe outcomes to the recorder, " +
+                $"{stored.Count} events (the other inputs and every output) to stream {peer}");
             Console.WriteLine();
-            Console.WriteLine("stored history:");
-            foreach (var e in await store.ReadAsync(peer.Base64, null, 10000, ct))
-                Console.WriteLine($"  v{e.Version,-3} {Offset(start, ((PeerEvent)e.Data).At)} {e.Data.GetType().Name,-22} {Summary(e.Data)}");
-            Console.WriteLine();
-            Console.WriteLine("state by time travel (Marten, engine time):");
-            foreach (var (label, at) in marks)
-            {
-                var then = await store.PeerStateAtAsync(peer.Base64, at.AddMilliseconds(-1), ct);
-                Console.WriteLine($"  just before '{label}': active {then?.Active?.ToString() ?? "none"}");
-            }
-            var projected = await store.LoadPeerAsync(peer.Base64, ct);
-            var agrees = projected is not null && state is not null && projected.Active == state.Active
-                && projected.LastSwitchAt == state.LastSwitchAt && projected.Paths.Count == state.Paths.Count;
-            Console.WriteLine($"  now (inline projection): active {projected?.Active?.ToString() ?? "none"}, {projected?.EventCount} events folded; " +
-                $"in-memory fold agrees: {(agrees ? "yes" : "NO")}");
-            return agrees ? 0 : CommonOptions.Failure;
+
+            // Incident analysis from the store alone: what `wg-routed replay --verify` does.
+            var history = await new HistoryReader(store, recorder).ReadAsync(peer, null, null, ct);
+            var analysis = Analysis.Run(history, policy);
+            var diffs = Verification.Compare(history.Outputs, analysis.Derived);
+            Console.Write(new Timeline(history).Render(diffs));
+            Console.WriteLine(diffs.Count == 0
+                ? $"replay from the store re-derives all {history.Outputs.Count} recorded outputs"
+                : $"replay from the store: {diffs.Count} of {history.Outputs.Count} outputs differ");
+            return diffs.Count == 0 ? 0 : CommonOptions.Failure;
         });
         return command;
     }
 
+    private static string Describe(PeerEvent e) => e switch
+    {
+        SwitchConverged c => $"converged on {c.Path} after {c.ElapsedMs:0} ms",
+        SwitchFailed f => $"switch to {f.Path} failed: {f.Reason}",
+        _ => PolicyLoop.Describe(e),
+    };
+
     private static string Offset(DateTimeOffset start, DateTimeOffset at) =>
         string.Create(CultureInfo.InvariantCulture, $"t+{(at - start).TotalSeconds,7:0.000}s");
-
-    private static string Summary(object e) => e switch
-    {
-        CandidatesResolved c => string.Join(", ", c.Candidates.Select(x => x.Path.ToString())),
-        PreferredSourceChanged p => $"{p.Dst} via source {p.Src?.ToString() ?? "(no route)"}",
-        PathMeasured m => $"{m.Path} srtt {m.Quality.SrttMs:0.0} ms loss {m.Quality.Loss:P0}",
-        PathWentDown d => $"{d.Path} ({d.Reason})",
-        PathCameUp u => $"{u.Path}",
-        EndpointSwitchDecided d => PolicyLoop.Describe(d),
-        PeerUnreachable u => PolicyLoop.Describe(u),
-        PeerConfigured c => $"{c.Interface}: {string.Join(", ", c.Endpoints)}",
-        _ => "",
-    };
 
     /// <summary>
     /// The timeline: probes at the configured rates (active path fast, others slow); uplink A loses its route at
@@ -121,7 +133,8 @@ internal static class DemoCommand
         var script = new List<(DateTimeOffset, string?, PeerEvent?)>
         {
             (start, "daemon starts", new PeerConfigured(peer, start, "wg0", [Peer4.ToString(), Peer6.ToString()], 51821)),
-            (start, null, new CandidatesResolved(peer, start, [new Candidate(a4, 0), new Candidate(b4, 0), new Candidate(b6, 1)])),
+            (start, null, new CandidatesResolved(peer, start, [new ResolvedEndpoint(0, Peer4), new ResolvedEndpoint(1, Peer6)],
+                [new Source(UplinkA, "upa"), new Source(UplinkB, "upb"), new Source(UplinkB6, "upb")])),
             (start, null, new PreferredSourceChanged(peer, start, Peer4.Address, UplinkA)),
             (start, null, new PreferredSourceChanged(peer, start, Peer6.Address, UplinkB6)),
         };
@@ -142,12 +155,13 @@ internal static class DemoCommand
                 if (!fast && i % ticksPerStandby != 0)
                     continue;
                 var jitter = (i * 7 % 5) * 0.3;
-                events.Add((at, null, Alive(p, t) ? new ProbeReplied(peer, at, p, rtt[p] + jitter) : new ProbeMissed(peer, at, p)));
+                var seq = (ulong)events.Count + 1;
+                events.Add((at, null, Alive(p, t) ? new ProbeReplied(peer, at, p, seq, rtt[p] + jitter, new Endpoint(p.Src, 51820), null) : new ProbeMissed(peer, at, p, seq)));
             }
             if (Math.Abs(t - 5) < 1e-9)
             {
-                events.Add((at, "uplink A's default route withdrawn", new PreferredSourceChanged(peer, at, Peer4.Address, UplinkB)));
-                events.Add((at, null, new PathWentDown(peer, at, a4, PathDownReason.RouteRemoved)));
+                events.Add((at, "uplink A goes down (link and default route)", new PreferredSourceChanged(peer, at, Peer4.Address, UplinkB)));
+                events.Add((at, null, new PathLinkDown(peer, at, a4, "upa")));
             }
             if (Math.Abs(t - 15) < 1e-9)
                 events.Add((at, "uplink A's route returns", new PreferredSourceChanged(peer, at, Peer4.Address, UplinkA)));

@@ -22,6 +22,14 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(new Outbox(Path.Combine(config.Options.DataDirectory, "outbox.jsonl")));
         services.AddSingleton<StoreConnector>();
         services.AddSingleton<Appender>();
+        services.AddSingleton(sp =>
+        {
+            var connector = sp.GetRequiredService<StoreConnector>();
+            return new Store.ProbeRecorder(
+                async ct => (await connector.GetAsync(ct)).ConnectionString,
+                Path.Combine(config.Options.DataDirectory, "probe-spill"), config.Options.History.ProbeRetentionDays,
+                sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<Store.ProbeRecorder>>());
+        });
         services.AddSingleton<PolicyLoop>();
         services.AddSingleton(_ => new WireGuardControl());
         services.AddSingleton(sp =>
@@ -37,6 +45,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Responder>();
         // Hosts stop services in reverse order: the appender stops last and stores what the others emitted.
         services.AddHostedService(sp => sp.GetRequiredService<Appender>());
+        services.AddHostedService(sp => sp.GetRequiredService<Store.ProbeRecorder>());
         services.AddHostedService(sp => sp.GetRequiredService<PolicyLoop>());
         services.AddHostedService<ConfigPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<PinService>());

@@ -212,7 +212,7 @@ public sealed partial class Responder(
         return guard;
     }
 
-    private ProbeAnswer? Answer(ProbeMessage message, Endpoint observed, DateTimeOffset now)
+    private ProbeReply? Answer(ProbeMessage message, Endpoint observed, DateTimeOffset now)
     {
         if (keyring.InterfaceOf(message.Sender) is not { } itf || keyring.Us(message.Sender) is not { } us)
             return null;

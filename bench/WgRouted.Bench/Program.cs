@@ -35,43 +35,28 @@ internal sealed record Stream(int Peers, (int Peer, PeerEvent Event)[] Inputs, i
 {
     private static readonly DateTimeOffset T0 = new(2026, 11, 27, 0, 0, 0, TimeSpan.Zero);
 
-    /// <summary>Runs the daemon's loop over the stream: fold, fold reports, decide and fold, next deadline.</summary>
+    /// <summary>Runs the daemon's loop turn (PeerTable: deadlines due, fold, report, decide) over the stream.</summary>
     public static (int Decisions, int Reports) Play(EndpointPolicy policy, Stream stream)
     {
-        var states = new PeerState?[stream.Peers];
-        var deadlines = new DateTimeOffset?[stream.Peers];
+        var table = new PeerTable(policy);
+        var emitted = new List<PeerEvent>();
         int decisions = 0, reports = 0;
-        foreach (var (peer, e) in stream.Inputs)
-            Step(policy, ref states[peer], ref deadlines[peer], e, ref decisions, ref reports);
+        foreach (var (_, e) in stream.Inputs)
+        {
+            emitted.Clear();
+            table.Step(e, emitted);
+            Count(emitted, ref decisions, ref reports);
+        }
         return (decisions, reports);
     }
 
-    /// <summary>One turn of the loop for one event, after waking at the deadline if it came first.</summary>
-    private static void Step(EndpointPolicy policy, ref PeerState? state, ref DateTimeOffset? deadline, PeerEvent e, ref int decisions, ref int reports)
+    private static void Count(List<PeerEvent> emitted, ref int decisions, ref int reports)
     {
-        if (deadline is { } due && due < e.At && state is not null)
-        {
-            var late = policy.Decide(state, due);
-            if (late is not null)
-            {
-                policy.Evolve(state, late);
-                decisions++;
-            }
-        }
-        state = policy.Evolve(state, e);
-        if (policy.Report(state, e.At) is { } reported)
-            foreach (var r in reported)
-            {
-                policy.Evolve(state, r);
+        foreach (var o in emitted)
+            if (o is PathMeasured or PathWentDown or PathCameUp)
                 reports++;
-            }
-        var d = policy.Decide(state, e.At);
-        if (d is not null)
-        {
-            policy.Evolve(state, d);
-            decisions++;
-        }
-        deadline = policy.NextDeadline(state);
+            else
+                decisions++;
     }
 
     public static Stream Record(EndpointPolicy policy, TimeSpan length)
@@ -97,19 +82,21 @@ internal sealed record Stream(int Peers, (int Peer, PeerEvent Event)[] Inputs, i
             ];
             rtts[p] = [20 + p, 30 + p, 22 + p, 33 + p];
             next[p] = [T0, T0, T0, T0];
-            var candidates = new CandidatesResolved(keys[p], T0, [.. paths[p].Select((c, i) => new Candidate(c, i / 2))]);
+            var candidates = new CandidatesResolved(keys[p], T0, [new ResolvedEndpoint(0, dst4), new ResolvedEndpoint(1, dst6)],
+                [.. paths[p].Select(c => c.Src).Distinct().Select(a => new Source(a, a.ToString().Contains("203.0") || a.ToString().Contains(":b:") ? "upb" : "upa"))]);
             inputs.Add((p, candidates));
             inputs.Add((p, new PreferredSourceChanged(keys[p], T0, dst4.Address, paths[p][0].Src)));
             inputs.Add((p, new PreferredSourceChanged(keys[p], T0, dst6.Address, paths[p][2].Src)));
         }
         // Record with the loop running so probe rates follow the active path; Play re-runs the decisions.
-        var states = new PeerState?[peers];
-        var deadlines = new DateTimeOffset?[peers];
+        var table = new PeerTable(policy);
+        var emitted = new List<PeerEvent>();
         int decisions = 0, reports = 0;
-        foreach (var (p, e) in inputs)
-            Step(policy, ref states[p], ref deadlines[p], e, ref decisions, ref reports);
-        decisions = reports = 0;
+        foreach (var (_, e) in inputs)
+            table.Step(e, emitted);
+        emitted.Clear();
         var end = T0 + length;
+        ulong seq = 0;
         while (true)
         {
             int bp = 0, bi = 0;
@@ -121,28 +108,25 @@ internal sealed record Stream(int Peers, (int Peer, PeerEvent Event)[] Inputs, i
             if (at > end)
                 break;
             var path = paths[bp][bi];
+            var state = table.Find(keys[bp])!;
             // The prober learns of a switch decided at a deadline before it sends.
-            if (deadlines[bp] is { } due && due < at && policy.Decide(states[bp]!, due) is { } late)
-            {
-                policy.Evolve(states[bp]!, late);
-                decisions++;
-                deadlines[bp] = policy.NextDeadline(states[bp]!);
-                if (late is EndpointSwitchDecided s)
-                    for (var i = 0; i < 4; i++)
-                        if (paths[bp][i] == s.To && next[bp][i] > due + policy.Options.ActiveInterval)
-                            next[bp][i] = due + policy.Options.ActiveInterval;
-                continue;
-            }
-            next[bp][bi] = at + (states[bp]!.Active == path ? policy.Options.ActiveInterval : policy.Options.StandbyInterval);
+            var before = state.Active;
+            emitted.Clear();
+            table.AdvanceTo(at, emitted);
+            Count(emitted, ref decisions, ref reports);
+            next[bp][bi] = at + (state.Active == path ? policy.Options.ActiveInterval : policy.Options.StandbyInterval);
             var phase = (at - T0).TotalMilliseconds % 20_000;
             var lost = bi == 0 && phase >= 5000 + bp * 500 && phase < 9000 + bp * 500;
+            // The peer's responder follows moves at once: its answers report our active source.
             PeerEvent e = lost
-                ? new ProbeMissed(keys[bp], at, path)
-                : new ProbeReplied(keys[bp], at, path, rtts[bp][bi] + random.NextDouble() * 4);
+                ? new ProbeMissed(keys[bp], at, path, ++seq)
+                : new ProbeReplied(keys[bp], at, path, ++seq, rtts[bp][bi] + random.NextDouble() * 4, new Endpoint(path.Src, 51820),
+                    state.Active is { } a ? new Endpoint(a.Src, 51820) : null);
             inputs.Add((bp, e));
-            var before = states[bp]!.Active;
-            Step(policy, ref states[bp], ref deadlines[bp], e, ref decisions, ref reports);
-            if (states[bp]!.Active is { } now && now != before)
+            emitted.Clear();
+            table.Step(e, emitted);
+            Count(emitted, ref decisions, ref reports);
+            if (state.Active is { } now && now != before)
                 for (var i = 0; i < 4; i++)
                     if (paths[bp][i] == now && next[bp][i] > at + policy.Options.ActiveInterval)
                         next[bp][i] = at + policy.Options.ActiveInterval;

@@ -72,7 +72,8 @@ public sealed class DaemonTests : IDisposable
         // Start: the kernel prefers uplink A for the peer, both uplinks are candidates, pins are in place.
         WaitForEvent(daemon, log, "PreferredSourceChanged", e => e.GetProperty("src").GetString() == "198.18.1.2");
         var candidates = WaitForEvent(daemon, log, "CandidatesResolved", _ => true);
-        Assert.Equal(["198.18.1.2", "198.18.2.2"], candidates.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("path").GetProperty("src").GetString()).Order());
+        Assert.Equal(["198.18.1.2", "198.18.2.2"], candidates.GetProperty("sources").EnumerateArray().Select(c => c.GetProperty("address").GetString()).Order());
+        Assert.Equal(["a0", "b0"], candidates.GetProperty("sources").EnumerateArray().Select(c => c.GetProperty("link").GetString()).Order());
         WaitForEvent(daemon, log, "PeerAdded", e => e.GetProperty("interface").GetString() == _iface);
         Assert.Contains("fwmark 0x5157 lookup 20823", _router.Ip("rule show"), StringComparison.Ordinal);
         Assert.Equal("0x5157", Exec(_router, "wg", $"show {_iface} fwmark").Trim());
@@ -84,7 +85,7 @@ public sealed class DaemonTests : IDisposable
 
         // Silent loss: B's far end loses carrier, its routes stay: the path from B is reported down anyway.
         _inet.Ip("link set b1 down");
-        WaitForEvent(daemon, log, "PathWentDown", e => e.GetProperty("path").GetProperty("src").GetString() == "198.18.2.2" && e.GetProperty("reason").GetString() == "LinkDown");
+        WaitForEvent(daemon, log, "PathLinkDown", e => e.GetProperty("path").GetProperty("src").GetString() == "198.18.2.2" && e.GetProperty("link").GetString() == "b0");
 
         // SIGTERM: a clean stop removes the pin rule and stops PostgreSQL.
         TestNamespace.Run("kill", $"-TERM {daemon.Id}");
