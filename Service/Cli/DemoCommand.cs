@@ -46,8 +46,12 @@ internal static class DemoCommand
             var emitted = new List<PeerEvent>();
             var stored = new List<(string, object)>();
             var probes = new List<ProbeOutcome>();
-            foreach (var (at, label, scripted) in script)
+            var clock = DateTimeOffset.MinValue;
+            foreach (var (scriptedAt, label, scripted) in script)
             {
+                // Engine time is strictly increasing, as the daemon's loop stamps it: several inputs at one scripted
+                // instant are a tick apart, and a replay merging them by time folds them in this order.
+                var at = clock = scriptedAt > clock ? scriptedAt : clock.AddTicks(1);
                 if (label is not null)
                     Console.WriteLine($"{Offset(start, at)}  -- {label}");
                 emitted.Clear();
@@ -57,6 +61,7 @@ internal static class DemoCommand
                 if (scripted is { } e)
                 {
                     // The peer's responder follows every move at once: its answers report our active source.
+                    e = e with { At = at };
                     if (e is ProbeReplied r)
                         e = r with { PeerEndpoint = state?.Active is { } a ? new Endpoint(a.Src, 51820) : null };
                     Stored(emitted);

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using WgRouted.Engine;
 using WgRouted.Engine.Events;
 using WgRouted.Engine.Policy;
+using WgRouted.Engine.Replay;
 using WgRouted.Service.Daemon;
 using WgRouted.Service.Replay;
 using WgRouted.Service.Store;
@@ -31,9 +32,10 @@ internal static class ReplayCommand
             AllowMultipleArgumentsPerToken = false,
         };
         var json = CommonOptions.Json();
+        var measurements = new Option<bool>("--measurements") { Description = "also list every significant RTT or loss change (PathMeasured)" };
         var svg = new Option<FileInfo?>("--svg") { Description = "draw the incident (srtt per path, down intervals, the active path, switches) to this SVG file" };
         var command = new Command("replay", "replay peers' stored histories: timeline, --verify, --what-if, --svg")
-            { config, peer, from, to, verify, whatIf, json, svg };
+            { config, peer, from, to, verify, whatIf, json, svg, measurements };
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetRequiredValue(config);
@@ -61,7 +63,7 @@ internal static class ReplayCommand
                         await Console.Error.WriteLineAsync(e);
                     return CommandLine.UsageError;
                 }
-                variant = new WgRoutedConfigPair(string.Join(" ", overrides), new EndpointPolicy(other.Policy));
+                variant = new WgRoutedConfigPair(string.Join(" ", overrides), new EndpointPolicy(PeerReplay.WhatIf(other.Policy)));
             }
             var policy = new EndpointPolicy(loaded.Policy);
             await using var connector = new StoreConnector(loaded, policy, NullLogger<StoreConnector>.Instance);
@@ -91,7 +93,9 @@ internal static class ReplayCommand
                 var timeline = new Timeline(history);
                 var diffs = parse.GetValue(verify) ? Verification.Compare(history.Outputs, baseline.Derived) : null;
                 differing += diffs?.Count ?? 0;
+                // A variant is compared with the recorded settings under the same what-if rule (PeerReplay.WhatIf).
                 var alternative = variant is { } v ? Analysis.Run(history, v.Policy) : null;
+                var reference = variant is null ? null : Analysis.Run(history, new EndpointPolicy(PeerReplay.WhatIf(loaded.Policy)));
                 string? picture = null;
                 if (svgFile is not null)
                 {
@@ -100,15 +104,15 @@ internal static class ReplayCommand
                 }
                 if (parse.GetValue(json))
                 {
-                    results.Add(Json(history, baseline, diffs, alternative, variant?.Label, picture));
+                    results.Add(Json(history, baseline, diffs, reference, alternative, variant?.Label, picture));
                     continue;
                 }
-                Console.Write(timeline.Render(diffs));
+                Console.Write(timeline.Render(diffs, parse.GetValue(measurements)));
                 Console.WriteLine(Exposure("recorded settings", baseline));
                 if (diffs is not null)
                     Console.Write(Describe(diffs, history));
                 if (alternative is not null)
-                    Console.Write(Compare(baseline, alternative, variant!.Value.Label, timeline));
+                    Console.Write(Compare(reference!, alternative, variant!.Value.Label, timeline));
                 if (picture is not null)
                     Console.WriteLine($"picture: {picture}");
                 Console.WriteLine();
@@ -169,6 +173,7 @@ internal static class ReplayCommand
         var onlyA = a.Where(x => !b.Any(y => Key(y) == Key(x))).ToList();
         var onlyB = b.Where(y => !a.Any(x => Key(x) == Key(y))).ToList();
         sb.AppendLine(CultureInfo.InvariantCulture, $"  what if {label}: {onlyA.Count + onlyB.Count} decisions differ");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"    (both replayed with every path's freshness at the standby interval: the recording probed only its own active path fast)");
         sb.AppendLine(CultureInfo.InvariantCulture, $"    {"time",-12}  {"recorded settings",-40}  {label}");
         foreach (var (at, left, right) in onlyA.Select(x => (x.At, Short(x, t), "-"))
                      .Concat(onlyB.Select(y => (y.At, "-", Short(y, t)))).OrderBy(r => r.At))
@@ -178,7 +183,7 @@ internal static class ReplayCommand
         return sb.ToString();
     }
 
-    private static object Json(History h, Analysis baseline, List<OutputDiff>? diffs, Analysis? variant, string? label, string? picture) => new
+    private static object Json(History h, Analysis baseline, List<OutputDiff>? diffs, Analysis? reference, Analysis? variant, string? label, string? picture) => new
     {
         peer = h.Peer.Base64,
         from = h.From,
@@ -196,7 +201,8 @@ internal static class ReplayCommand
         {
             settings = label,
             decisions = variant.Decisions.Select(d => (object)d),
-            baselineDecisions = baseline.Decisions.Select(d => (object)d),
+            baselineDecisions = reference!.Decisions.Select(d => (object)d),
+            baselineExposure = new { darkMs = reference.Exposure.Dark.TotalMilliseconds, onBackupMs = reference.Exposure.OnBackup.TotalMilliseconds },
             exposure = new { darkMs = variant.Exposure.Dark.TotalMilliseconds, onBackupMs = variant.Exposure.OnBackup.TotalMilliseconds },
         },
         svg = picture,

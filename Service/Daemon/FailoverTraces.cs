@@ -13,7 +13,8 @@ namespace WgRouted.Service.Daemon;
 /// </summary>
 public sealed class FailoverTraces
 {
-    public static readonly ActivitySource Source = new("WgRouted.Failover");
+    public const string SourceName = "WgRouted.Failover";
+    public static readonly ActivitySource Source = new(SourceName);
 
     private readonly Dictionary<PeerKey, Activity> _open = [];
 

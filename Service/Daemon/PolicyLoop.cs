@@ -57,8 +57,10 @@ public sealed partial class PolicyLoop(
                 if (!await reader.WaitToReadAsync(wait.Token))
                     return;
             }
-            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
+                if (stoppingToken.IsCancellationRequested)
+                    return;
                 continue;
             }
             while (reader.TryRead(out var item))

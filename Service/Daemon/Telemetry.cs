@@ -28,7 +28,8 @@ public static class Telemetry
     {
         var listener = new ActivityListener
         {
-            ShouldListenTo = s => s.Name == FailoverTraces.Source.Name || s.Name == Probing.Switcher.Activities.Name,
+            // Names, not the sources: a source's static initializer calls this while it is being created.
+            ShouldListenTo = s => s.Name is FailoverTraces.SourceName or Probing.Switcher.SourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
         };
         ActivitySource.AddActivityListener(listener);
@@ -50,7 +51,7 @@ public static class Telemetry
         }
         services.AddOpenTelemetry()
             .ConfigureResource(r => r.AddService(ServiceName))
-            .WithTracing(t => t.AddSource(FailoverTraces.Source.Name, Probing.Switcher.Activities.Name).AddOtlpExporter(o => Exporter(o, "traces")))
+            .WithTracing(t => t.AddSource(FailoverTraces.SourceName, Probing.Switcher.SourceName).AddOtlpExporter(o => Exporter(o, "traces")))
             .WithMetrics(m => m.AddMeter(Meter.Name).AddOtlpExporter(o => Exporter(o, "metrics")));
         return services;
     }

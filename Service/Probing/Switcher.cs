@@ -20,7 +20,8 @@ public sealed partial class Switcher(
     Mailbox<SwitchCommand> commands, Keyring keyring, Prober prober, PinService pins, WireGuardControl control, Inbox inbox,
     TimeProvider time, ILogger<Switcher> logger) : BackgroundService
 {
-    public static readonly ActivitySource Activities = new("WgRouted.Switch");
+    public const string SourceName = "WgRouted.Switch";
+    public static readonly ActivitySource Activities = new(SourceName);
 
     private readonly Dictionary<PeerKey, IPAddress> _pinned = [];
 

@@ -30,8 +30,11 @@ public sealed class Timeline
 
     public string Label(CandidatePath p) => $"{Name(p)} {p.Src}{(_links.TryGetValue(p.Src, out var l) ? $" ({l})" : "")} -> {p.Dst}";
 
-    /// <summary>The timeline; <paramref name="diffs"/> (from --verify) marks each recorded output matched or not.</summary>
-    public string Render(IReadOnlyList<OutputDiff>? diffs)
+    /// <summary>
+    /// The timeline; <paramref name="diffs"/> (from --verify) marks each recorded output matched or not. PathMeasured
+    /// (RTT or loss moved) is listed only with <paramref name="measurements"/>: every decision shows the paths as it saw them.
+    /// </summary>
+    public string Render(IReadOnlyList<OutputDiff>? diffs, bool measurements = false)
     {
         var sb = new StringBuilder();
         var h = _history;
@@ -39,13 +42,14 @@ public sealed class Timeline
         sb.AppendLine(CultureInfo.InvariantCulture, $"peer {h.Peer} on {iface}, {h.From.UtcDateTime:yyyy-MM-dd HH:mm:ss.fff} to {h.To.UtcDateTime:HH:mm:ss.fff} UTC");
         foreach (var p in _names.Keys)
             sb.AppendLine(CultureInfo.InvariantCulture, $"  {Label(p)}");
+        var hidden = measurements ? 0 : h.Outputs.Count(e => e is PathMeasured && h.InWindow(e.At));
         var bad = diffs?.Where(d => d.Recorded is not null).Select(d => d.Recorded!).ToHashSet(ReferenceEqualityComparer.Instance);
         var rows = new List<(DateTimeOffset At, int Order, string Text)>();
         var i = 0;
         foreach (var e in h.Inputs.Where(e => e is not ProbeResult && h.InWindow(e.At)))
             if (Describe(e) is { } text)
                 rows.Add((e.At, i++, "in   " + text));
-        foreach (var e in h.Outputs.Where(e => h.InWindow(e.At)))
+        foreach (var e in h.Outputs.Where(e => h.InWindow(e.At) && (measurements || e is not PathMeasured)))
             if (Describe(e) is { } text)
             {
                 var mark = bad is null ? "" : bad.Contains(e) ? "✗ " : "✓ ";
@@ -57,7 +61,7 @@ public sealed class Timeline
             sb.AppendLine(CultureInfo.InvariantCulture, $"{at.UtcDateTime:HH:mm:ss.fff}  {text}");
         var probes = h.Inputs.OfType<ProbeResult>().Count(p => h.InWindow(p.At));
         var missed = h.Inputs.OfType<ProbeMissed>().Count(p => h.InWindow(p.At));
-        sb.AppendLine(CultureInfo.InvariantCulture, $"  ({probes} probe outcomes in the window, {missed} unanswered; folded, not listed)");
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  ({probes} probe outcomes in the window, {missed} unanswered; folded, not listed{(hidden > 0 ? $"; {hidden} RTT/loss changes (PathMeasured) not listed: --measurements lists them" : "")})");
         return sb.ToString();
     }
 
@@ -98,10 +102,14 @@ public sealed class Timeline
         LinkChanged l => _links.ContainsValue(l.Name),
         AddressAdded a => _links.ContainsKey(a.Address),
         AddressRemoved a => _links.ContainsKey(a.Address),
-        RouteAdded r => r.PreferredSource is { } s && _links.ContainsKey(s) || r.Dst is "0.0.0.0/0" or "::/0",
-        RouteRemoved r => r.PreferredSource is { } s && _links.ContainsKey(s) || r.Dst is "0.0.0.0/0" or "::/0",
+        // Default routes, and routes naming one of our sources; not host routes (WgRouted's own pins are /32 and /128).
+        RouteAdded r => Matters(r.Dst, r.PreferredSource),
+        RouteRemoved r => Matters(r.Dst, r.PreferredSource),
         _ => false,
     };
+
+    private bool Matters(string dst, IPAddress? source) =>
+        dst is "0.0.0.0/0" or "::/0" || (source is { } s && _links.ContainsKey(s) && !dst.EndsWith("/32", StringComparison.Ordinal) && !dst.EndsWith("/128", StringComparison.Ordinal));
 
     private static string DescribeHost(HostEvent e) => e switch
     {

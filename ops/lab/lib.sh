@@ -245,6 +245,7 @@ lab_down() {
         kill -INT "$pg" 2>/dev/null || true
         for ((i = 0; i < 50; i++)); do kill -0 "$pg" 2>/dev/null || break; sleep 0.1; done
     done
+    [[ $MODE == wgrouted ]] && replay_runs
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for ((i = 0; i < 30; i++)); do
         local alive=0
@@ -263,6 +264,33 @@ lab_down() {
     rm -f "/var/run/wireguard/$WG_R.sock" "/var/run/wireguard/$WG_P.sock"
     if [[ ${LAB_KEEP:-0} == 1 ]]; then log "kept $RUN"; else rm -rf "$RUN"; fi
     log "lab $ID torn down"
+}
+
+# Incident analysis of the run just done, from each daemon's store alone: `wg-routed replay --verify` must
+# re-derive every recorded output. LAB_WHATIF="Section:Key=Value ..." also replays the router with those settings;
+# LAB_REPLAY_OUT=DIR keeps the router's timeline (replay-router.txt) and picture (replay-router.svg) there.
+replay_runs() {
+    local role out
+    for role in router peer; do
+        out="$RUN/replay-$role.json"
+        if "$WGROUTED_BIN" replay --config "$RUN/wgrouted-$role.json" --verify --json >"$out" 2>"$RUN/replay-$role.err"; then
+            echo "RESULT scenario=replay-$role mode=$MODE verify=ok $(jq -r '[.[] | .verify.recorded] | "outputs=\(add // 0) peers=\(length)"' "$out") differences=0"
+        else
+            echo "RESULT scenario=replay-$role mode=$MODE verify=failed $(jq -r '[.[] | .verify.recorded] | "outputs=\(add // 0)"' "$out" 2>/dev/null) differences=$(jq '[.[] | .verify.differences | length] | add' "$out" 2>/dev/null)"
+            jq -c '.[] | .verify.differences[]' "$out" 2>/dev/null | head -20 >&2 || cat "$RUN/replay-$role.err" >&2
+        fi
+    done
+    if [[ -n ${LAB_WHATIF:-} ]]; then
+        local args=() kv
+        for kv in $LAB_WHATIF; do args+=(--what-if "$kv"); done
+        "$WGROUTED_BIN" replay --config "$RUN/wgrouted-router.json" "${args[@]}" --json >"$RUN/whatif.json" 2>&1 || true
+        echo "RESULT scenario=whatif mode=$MODE settings=${LAB_WHATIF// /,} $(jq -r '.[0] as $p | ($p.whatIf.baselineDecisions | map("\(.at)|\(.reason // "unreachable")|\(.to.src // "-")")) as $a | ($p.whatIf.decisions | map("\(.at)|\(.reason // "unreachable")|\(.to.src // "-")")) as $b | "only_recorded=\(($a - $b) | map(split("|")[1]) | join(",")) only_whatif=\(($b - $a) | map(split("|")[1]) | join(",")) backup_ms=\($p.whatIf.baselineExposure.onBackupMs | floor) whatif_backup_ms=\($p.whatIf.exposure.onBackupMs | floor)"' "$RUN/whatif.json")"
+    fi
+    if [[ -n ${LAB_REPLAY_OUT:-} ]]; then
+        mkdir -p "$LAB_REPLAY_OUT"
+        "$WGROUTED_BIN" replay --config "$RUN/wgrouted-router.json" --svg "$LAB_REPLAY_OUT/replay-router.svg" >"$LAB_REPLAY_OUT/replay-router.txt" 2>&1 || true
+        log "replay of the router: $LAB_REPLAY_OUT/replay-router.txt, picture $LAB_REPLAY_OUT/replay-router.svg"
+    fi
 }
 
 # Whatever still runs inside this run's namespaces was started by this run (a process a daemon forked, or
