@@ -18,7 +18,8 @@ internal static class EventsCommand
         var since = new Option<DateTimeOffset?>("--since") { Description = "only events at or after this time (ISO 8601)" };
         var limit = new Option<int>("--limit") { Description = "at most this many events", DefaultValueFactory = _ => 10000 };
         var json = CommonOptions.Json();
-        var command = new Command("events", "print the stored events, oldest first") { config, peer, since, limit, json };
+        var follow = new Option<bool>("--follow", "-f") { Description = "keep printing events as they are stored (one JSON object a line with --json)" };
+        var command = new Command("events", "print the stored events, oldest first") { config, peer, since, limit, json, follow };
         command.SetAction(async (parse, ct) =>
         {
             var loaded = CommonOptions.LoadOrReport(parse.GetRequiredValue(config));
@@ -38,6 +39,26 @@ internal static class EventsCommand
             var store = await connector.GetAsync(ct);
             var events = await store.ReadAsync(stream, parse.GetValue(since), parse.GetValue(limit), ct);
             var options = EventJson.Create();
+            if (parse.GetValue(follow))
+            {
+                var last = events.Count > 0 ? events[^1].Sequence : 0;
+                try
+                {
+                    while (true)
+                    {
+                        foreach (var e in events)
+                            Print(e, options, parse.GetValue(json));
+                        if (events.Count > 0)
+                            last = events[^1].Sequence;
+                        await Task.Delay(FollowInterval, ct);
+                        events = await store.ReadAfterAsync(stream, last, 10_000, ct);
+                    }
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    return 0;
+                }
+            }
             if (parse.GetValue(json))
             {
                 var rows = events.Select(e => new
@@ -54,12 +75,20 @@ internal static class EventsCommand
             }
             else
                 foreach (var e in events)
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{At(e).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Short(e.StreamKey)} {e.Data.GetType().Name,-22} {JsonSerializer.Serialize(e.Data, e.Data.GetType(), options)}"));
+                    Print(e, options, json: false);
             return 0;
         });
         return command;
     }
+
+    /// <summary>The appender writes batches as they come: polling this often shows an event within a moment of it.</summary>
+    private static readonly TimeSpan FollowInterval = TimeSpan.FromMilliseconds(500);
+
+    private static void Print(JasperFx.Events.IEvent e, JsonSerializerOptions options, bool json) =>
+        Console.WriteLine(json
+            ? JsonSerializer.Serialize(new { sequence = e.Sequence, stream = e.StreamKey, version = e.Version, at = At(e), stored = e.Timestamp, type = e.Data.GetType().Name, data = e.Data }, options)
+            : string.Create(CultureInfo.InvariantCulture,
+                $"{At(e).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Short(e.StreamKey)} {e.Data.GetType().Name,-22} {JsonSerializer.Serialize(e.Data, e.Data.GetType(), options)}"));
 
     /// <summary>When it happened (engine time), not when it was stored.</summary>
     private static DateTimeOffset At(JasperFx.Events.IEvent e) => e.Data switch

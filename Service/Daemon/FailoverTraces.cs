@@ -16,6 +16,26 @@ public sealed class FailoverTraces
     public const string SourceName = "WgRouted.Failover";
     public static readonly ActivitySource Source = new(SourceName);
 
+    /// <summary>
+    /// Switch spans are recorded whether or not they are exported: their trace id is stored with the switch's events,
+    /// so the timeline and a trace viewer point at each other.
+    /// </summary>
+    private static readonly ActivityListener Recording = Listen();
+
+    private static ActivityListener Listen()
+    {
+        var listener = new ActivityListener
+        {
+            // Names, not the sources: a source's initializer calls this while it is being created.
+            ShouldListenTo = s => s.Name is SourceName or Probing.Switcher.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        return listener;
+    }
+
+    public FailoverTraces() => GC.KeepAlive(Recording);
+
     private readonly Dictionary<PeerKey, Activity> _open = [];
 
     /// <summary>The open switch's trace for the peer, for the switcher's spans.</summary>

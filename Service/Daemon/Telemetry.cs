@@ -18,27 +18,8 @@ public static class Telemetry
     public static readonly Counter<long> Switches = Meter.CreateCounter<long>("wgrouted.switches", description: "endpoint switches decided, by reason");
     public static readonly Histogram<double> Convergence = Meter.CreateHistogram<double>("wgrouted.switch.convergence", "ms", "from the decision to the peer reporting our new source");
 
-    /// <summary>
-    /// Switch spans are recorded whether or not they are exported: their trace id is stored with the switch's events,
-    /// so the timeline and a trace viewer point at each other.
-    /// </summary>
-    private static readonly ActivityListener Recording = Listen();
-
-    private static ActivityListener Listen()
-    {
-        var listener = new ActivityListener
-        {
-            // Names, not the sources: a source's static initializer calls this while it is being created.
-            ShouldListenTo = s => s.Name is FailoverTraces.SourceName or Probing.Switcher.SourceName,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-        };
-        ActivitySource.AddActivityListener(listener);
-        return listener;
-    }
-
     public static IServiceCollection AddWgRoutedTelemetry(this IServiceCollection services, WgRoutedConfig config)
     {
-        _ = Recording;
         var endpoint = config.Options.Otlp.Endpoint;
         if (endpoint.Length == 0)
             return services;

@@ -72,6 +72,16 @@ public sealed class EventStore : IAsyncDisposable
         return await query.OrderBy(e => e.Sequence).Take(limit).ToListAsync(ct);
     }
 
+    /// <summary>Events stored after <paramref name="sequence"/> (Marten's global sequence), oldest first.</summary>
+    public async Task<IReadOnlyList<IEvent>> ReadAfterAsync(string? stream, long sequence, int limit, CancellationToken ct)
+    {
+        await using var session = _store.QuerySession();
+        IQueryable<IEvent> query = session.Events.QueryAllRawEvents().Where(e => e.Sequence > sequence);
+        if (stream is not null)
+            query = query.Where(e => e.StreamKey == stream);
+        return await query.OrderBy(e => e.Sequence).Take(limit).ToListAsync(ct);
+    }
+
     /// <summary>The peer's current state as the inline projection stored it.</summary>
     public async Task<PeerState?> LoadPeerAsync(string peer, CancellationToken ct)
     {
@@ -80,9 +90,10 @@ public sealed class EventStore : IAsyncDisposable
     }
 
     /// <summary>
-    /// The peer's state as it was at <paramref name="at"/> in engine time: the stream read from Marten and folded
-    /// by the engine up to the last event at or before it. (Marten's own time travel goes by append time, and
-    /// for an inline-projected type it answers with the stored document.)
+    /// The peer's state as Marten's events alone give it at <paramref name="at"/> in engine time: decisions, host-driven
+    /// path changes and the path qualities reported (PathMeasured), without the probe outcomes, which the recorder keeps
+    /// (`wg-routed replay` merges both). Marten's own time travel goes by append time, and for an inline-projected type
+    /// it answers with the stored document.
     /// </summary>
     public async Task<PeerState?> PeerStateAtAsync(string peer, DateTimeOffset at, CancellationToken ct)
     {

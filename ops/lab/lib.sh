@@ -186,11 +186,17 @@ wgrouted_up() {
     fi
     MODE=wgrouted
     local fw=${WGROUTED_FWMARK:-0x5157} probe=${WGROUTED_PROBE_PORT:-51821}
+    local otlp=""
+    if [[ -n ${LAB_OTLP_PORT:-} ]]; then
+        otlp_bridge
+        otlp='"Otlp": { "Endpoint": "http://127.0.0.1:4317" },'
+    fi
     cat >"$RUN/wgrouted-router.json" <<EOF
 {
   "DataDirectory": "$RUN/wgrouted-router",
   "Store": { "ConnectionString": "${WGROUTED_STORE:-}" },
   "Probe": { "Port": $probe },
+  $otlp
   "Interfaces": [ { "Name": "$WG_R", "Fwmark": "$fw", "Babel": false,
       "Peers": [ { "PublicKey": "$PPUB", "Endpoints": ["$PEER4:51820", "[$PEER6]:51820"], "ProbePort": $probe } ] } ]
 }
@@ -214,6 +220,19 @@ EOF
         log "wg-routed ($role) pid $! in $ns, config $RUN/wgrouted-$role.json, log $RUN/wgrouted-$role.log"
     done
     sleep "${WGROUTED_SETTLE:-3}"
+}
+
+# LAB_OTLP_PORT=P: the router's wg-routed exports its traces to an OTLP receiver (gRPC) on the host's 127.0.0.1:P
+# (ops/traces, or a test's): socat listens on the router namespace's own 127.0.0.1:4317 and carries each
+# connection over to the host's loopback (nsenter into this script's own network namespace: PID 1's may not be
+# ours to open). Loopback to loopback only.
+otlp_bridge() {
+    [[ $LAB_OTLP_PORT =~ ^[0-9]+$ ]] || { log "LAB_OTLP_PORT '$LAB_OTLP_PORT' is not a port"; return 1; }
+    ip netns exec "$NS_R" socat TCP-LISTEN:4317,bind=127.0.0.1,fork,reuseaddr \
+        "SYSTEM:nsenter --net=/proc/$$/ns/net socat STDIO TCP\\:127.0.0.1\\:$LAB_OTLP_PORT" 2>>"$RUN/otlp-bridge.log" &
+    PIDS+=($!)
+    wait_for 5 0.05 rx bash -c 'exec 3<>/dev/tcp/127.0.0.1/4317' || log "the OTLP bridge does not listen"
+    log "OTLP bridge pid $!: $NS_R 127.0.0.1:4317 -> host 127.0.0.1:$LAB_OTLP_PORT"
 }
 
 lab_down() {

@@ -36,20 +36,72 @@ public sealed class LabTests
             .Select(f => f.Split('=', 2))
             .ToDictionary(kv => kv[0], kv => kv[1]);
 
+    /// <summary>
+    /// Scenario a with wg-routed, and then its incident analysis: the replay re-derives every recorded output, a
+    /// hold-down longer than the primary's up-time changes exactly the failback, and each switch is one trace in a
+    /// real OTLP receiver whose id the timeline shows.
+    /// </summary>
     [Fact]
-    public void With_wg_routed_the_tunnel_fails_over_at_once_and_is_back_on_the_primary_within_a_second()
+    public async Task With_wg_routed_the_tunnel_fails_over_at_once_is_back_on_the_primary_within_a_second_and_the_history_replays()
     {
-        var result = Single(RunLab(["a"], wgRouted: true, seconds: 50, ("LAB_A_HOLD", "6")), "a");
-        Assert.Equal("wgrouted", result["mode"]);
-        Assert.Equal("A", result["final_src"]);
-        Assert.True(Ms(result["back_on_primary_ms"]) <= 1000 + CiMarginMs, string.Join(' ', result));
-        Assert.True(Ms(result["outage_ms"]) <= 200 + CiMarginMs, string.Join(' ', result));
+        await using var receiver = await OtlpReceiver.StartAsync();
+        var replayDir = Directory.CreateTempSubdirectory("wgr-replay-").FullName;
+        try
+        {
+            var run = RunLab(["a"], wgRouted: true, seconds: 80, ("LAB_A_HOLD", "6"), ("LAB_WHATIF", "Policy:HoldDownMs=60000"),
+                ("LAB_REPLAY_OUT", replayDir), ("LAB_OTLP_PORT", receiver.GrpcEndpoint.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var result = Single(run, "a");
+            Assert.Equal("wgrouted", result["mode"]);
+            Assert.Equal("A", result["final_src"]);
+            Assert.True(Ms(result["back_on_primary_ms"]) <= 1000 + CiMarginMs, string.Join(' ', result));
+            Assert.True(Ms(result["outage_ms"]) <= 200 + CiMarginMs, string.Join(' ', result));
+            AssertReplayed(run);
+
+            // What if the hold-down had been longer than the primary's whole up-time: only the failback differs.
+            var whatIf = Single(run, "whatif");
+            Assert.Equal("Preferred", whatIf["only_recorded"]);
+            Assert.Equal("", whatIf["only_whatif"]);
+            Assert.True(Ms(whatIf["whatif_backup_ms"]) > Ms(whatIf["backup_ms"]) + 5000, string.Join(' ', whatIf));
+
+            // One trace per switch: the failover's root with the decision, the pin, the endpoint, the move and the outcome.
+            var spans = await receiver.WaitForSpansAsync("wg-routed", 12);
+            var failover = spans.First(s => s.Name == "switch ActiveDown" && s.ParentSpanId is null);
+            var children = spans.Where(s => s.TraceId == failover.TraceId && s.ParentSpanId == failover.SpanId).Select(s => s.Name).ToHashSet();
+            Assert.Superset(new HashSet<string> { "decide", "pin", "endpoint", "move", "converge" }, children);
+            Assert.Equal("converged", failover.Attributes["wgrouted.outcome"]);
+            Assert.StartsWith("198.18.2.2 -> ", failover.Attributes["wgrouted.to"], StringComparison.Ordinal);
+            Assert.Equal("PathLinkDown", failover.Attributes["wgrouted.trigger"]);
+            Assert.Contains(spans, s => s.Name == "switch Preferred" && s.ParentSpanId is null);
+            // The timeline and the trace point at each other.
+            var timeline = File.ReadAllText(Path.Combine(replayDir, "replay-router.txt"));
+            Assert.Contains($"SWITCH (ActiveDown)", timeline, StringComparison.Ordinal);
+            Assert.Contains($"[trace {failover.TraceId}]", timeline, StringComparison.Ordinal);
+            Assert.True(new FileInfo(Path.Combine(replayDir, "replay-router.svg")).Length > 1000);
+        }
+        finally
+        {
+            Directory.Delete(replayDir, recursive: true);
+        }
+    }
+
+    /// <summary>Every wg-routed run is replayed from each daemon's store (ops/lab): all recorded outputs re-derived.</summary>
+    private static void AssertReplayed((int Exit, string Output) run)
+    {
+        var lines = run.Output.Split('\n').Where(l => l.StartsWith("RESULT scenario=replay-", StringComparison.Ordinal)).ToList();
+        Assert.True(lines.Count >= 2, $"no replay results:\n{run.Output}");
+        foreach (var line in lines)
+        {
+            var r = Parse(line);
+            Assert.True(r["verify"] == "ok", $"{line}\n{run.Output}");
+        }
+        Assert.Contains(lines, l => l.Contains("scenario=replay-router", StringComparison.Ordinal) && Ms(Parse(l)["outputs"]) > 0);
     }
 
     [Fact]
     public void With_wg_routed_silent_loss_costs_under_a_second_not_the_whole_fault()
     {
-        var (exit, output) = RunLab(["b"], wgRouted: true, seconds: 80, ("LAB_B_HOLD", "8"), ("LAB_B_AFTER", "3"));
+        var (exit, output) = RunLab(["b"], wgRouted: true, seconds: 110, ("LAB_B_HOLD", "8"), ("LAB_B_AFTER", "3"));
+        AssertReplayed((exit, output));
         foreach (var kind in new[] { "b-carrier", "b-blackhole" })
         {
             var result = Single((exit, output), kind);
@@ -61,7 +113,9 @@ public sealed class LabTests
     [Fact]
     public void With_wg_routed_ipv4_loss_falls_back_to_ipv6_within_a_second()
     {
-        var result = Single(RunLab(["d"], wgRouted: true, seconds: 50, ("LAB_D_HOLD", "8"), ("LAB_D_AFTER", "3")), "d");
+        var run = RunLab(["d"], wgRouted: true, seconds: 70, ("LAB_D_HOLD", "8"), ("LAB_D_AFTER", "3"));
+        AssertReplayed(run);
+        var result = Single(run, "d");
         Assert.Equal("B6", result["src_during_fault"]);
         Assert.True(Ms(result["outage_ms"]) <= 1000 + CiMarginMs, string.Join(' ', result));
     }
@@ -69,8 +123,21 @@ public sealed class LabTests
     [Fact]
     public void With_wg_routed_the_failback_sticks_under_a_bidirectional_flood()
     {
-        var result = Single(RunLab(["c", "--trials", "3"], wgRouted: true, seconds: 80), "c");
+        var run = RunLab(["c", "--trials", "3"], wgRouted: true, seconds: 100);
+        AssertReplayed(run);
+        var result = Single(run, "c");
         Assert.Equal("3", result["switch_sticks"]);
+    }
+
+    [Fact]
+    public void With_wg_routed_a_delayed_uplink_moves_the_tunnel_to_the_faster_path_without_loss()
+    {
+        var run = RunLab(["e"], wgRouted: true, seconds: 100);
+        AssertReplayed(run);
+        var result = Single(run, "e");
+        Assert.Equal("yes", result["switched"]);
+        Assert.Equal("0", result["lost"]);
+        Assert.NotEqual(result["delayed_uplink"], result["src_end_of_delay"]);
     }
 
     private static int Ms(string value) =>
