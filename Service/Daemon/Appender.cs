@@ -22,7 +22,15 @@ public sealed partial class Appender(StoreConnector connector, Outbox outbox, IL
 
     public long Appended => Interlocked.Read(ref _appended);
 
-    public void Post(string stream, object e) => _channel.Writer.TryWrite((stream, e));
+    /// <summary>Events posted and not stored yet (queued, or in the outbox): the store's lag, as a count.</summary>
+    public long Pending => Interlocked.Read(ref _posted) - Interlocked.Read(ref _appended);
+    private long _posted;
+
+    public void Post(string stream, object e)
+    {
+        Interlocked.Increment(ref _posted);
+        _channel.Writer.TryWrite((stream, e));
+    }
 
     /// <summary>Stops taking events; ExecuteAsync writes what is queued, then returns.</summary>
     public void Complete() => _channel.Writer.TryComplete();

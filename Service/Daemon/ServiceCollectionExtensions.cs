@@ -56,6 +56,7 @@ public static class ServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<Responder>());
         services.AddHostedService(sp => sp.GetRequiredService<Prober>());
         services.AddHostedService<Switcher>();
+        services.AddHostedService<TelemetryGauges>();
         services.AddWgRoutedTelemetry(config);
         return services;
     }

@@ -173,7 +173,7 @@ public sealed partial class Prober(
                 {
                     probe.Pending.Remove(seq);
                     inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path, seq));
-                    Telemetry.ProbesMissed.Add(1);
+                    Telemetry.ProbesMissed.Add(1, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
                 }
                 if (probe.NextDue <= now)
                 {
