@@ -121,11 +121,12 @@ public sealed class ProbeRecorderTests(PostgresFixture pg) : IAsyncLifetime
         outcomes.Add(Replied(peer, V4, 1000, from));
         outcomes.Add(Replied(peer, V6, 1001, to));
         outcomes.Add(Replied(peer, V4B, 1002, to.AddTicks(-1)));
-        outcomes.Add(Replied(peer, V4B, 1003, from)); // same At as 1000: ordered by sequence
         var recorder = Recorder();
         await recorder.StartAsync(CancellationToken.None);
-        // Three flushes, each in shuffled order: the storage order is not the time order.
-        foreach (var third in outcomes.OrderBy(_ => random.Next()).Chunk(outcomes.Count / 3 + 1))
+        // Three flushes, each in shuffled order: the storage order is not the time order. Then the same At as
+        // 1000 with a later sequence, stored before it: ties are ordered by sequence.
+        var tie = Replied(peer, V4B, 1003, from);
+        foreach (var third in outcomes.OrderBy(_ => random.Next()).Chunk(outcomes.Count / 3 + 1).Prepend([tie]))
         {
             var before = recorder.Recorded;
             foreach (var o in third)
@@ -133,11 +134,12 @@ public sealed class ProbeRecorderTests(PostgresFixture pg) : IAsyncLifetime
             await WaitUntil(() => recorder.Recorded == before + third.Length);
         }
         await recorder.StopAsync(CancellationToken.None);
+        outcomes.Add(tie);
 
         var read = await recorder.ReadAsync(peer, from, to, CancellationToken.None);
         var expected = outcomes.Where(o => o.Peer == peer && o.At >= from && o.At < to).OrderBy(o => o.At).ThenBy(o => o.Sequence).ToList();
         Assert.Equal(expected, read);
-        Assert.Contains(read, o => o.Sequence == 1000);
+        Assert.Equal([1000, 1003], read.Where(o => o.At == from).Select(o => o.Sequence));
         Assert.Contains(read, o => o.Sequence == 1002);
         Assert.DoesNotContain(read, o => o.Sequence == 1001);
         Assert.Empty(await recorder.ReadAsync(NewPeer(), from, to, CancellationToken.None));
