@@ -9,12 +9,11 @@ public sealed partial class ProbeRecorder
 {
     private const string Copy = $"COPY {Table} (at_ticks, sequence, rtt_ms, path_id, answer_id) FROM STDIN (FORMAT BINARY)";
 
-    /// <summary>One COPY: all the rows or none.</summary>
-    private async Task CopyAsync(NpgsqlConnection conn, List<PendingOutcome> rows, CancellationToken ct)
+    /// <summary>One COPY: all the rows or none. Adds the days it wrote to <paramref name="days"/>.</summary>
+    private async Task CopyAsync(NpgsqlConnection conn, List<PendingOutcome> rows, HashSet<long> days, CancellationToken ct)
     {
         if (rows.Count == 0)
             return;
-        var days = new HashSet<long>();
         var last = -1L;
         foreach (var r in rows)
             if (r.Ticks / TimeSpan.TicksPerDay != last)
@@ -103,11 +102,12 @@ public sealed partial class ProbeRecorder
                 endpoints[text] = endpoint = ParseEndpoint(text);
             return endpoint;
         }
-        // path_id = ANY(...) over the (path_id, at_ticks) index, one range scan per path in the pruned partitions.
+        // The minute condition is the index's; the ticks condition prunes partitions and trims the minutes' edges.
         await using (var cmd = new NpgsqlCommand($"""
             SELECT o.at_ticks, o.sequence, o.rtt_ms, o.path_id, a.observed, a.peer_endpoint
             FROM {Table} o LEFT JOIN {EventStore.Schema}.probe_answers a ON a.id = o.answer_id
-            WHERE o.path_id = ANY(@paths) AND o.at_ticks >= @from AND o.at_ticks < @to
+            WHERE o.path_id = ANY(@paths) AND o.at_ticks / 600000000 BETWEEN @from / 600000000 AND (@to - 1) / 600000000
+              AND o.at_ticks >= @from AND o.at_ticks < @to
             ORDER BY o.at_ticks, o.sequence
             """, conn))
         {

@@ -30,7 +30,7 @@ public sealed partial class ProbeRecorder(
 
     public static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(1);
 
-    /// <summary>A flush that stores this many (a backlog after an outage, a spill file) is a bulk load: ANALYZE after it.</summary>
+    /// <summary>A flush that stores this many (a backlog after an outage) or any spill file is a bulk load: ANALYZE after it.</summary>
     private const int BulkLoad = 100_000;
 
     private readonly ConcurrentQueue<ProbeOutcome> _queue = new();
@@ -170,10 +170,11 @@ public sealed partial class ProbeRecorder(
                 await MaintainAsync(conn, today, ct);
             var stored = 0;
             var fromSpills = 0;
+            var days = new HashSet<long>();
             while (_spills.TryPeek(out var spill))
             {
                 var rows = ReadSpill(spill.Path);
-                await CopyAsync(conn, rows, ct);
+                await CopyAsync(conn, rows, days, ct);
                 File.Delete(spill.Path);
                 _spills.Dequeue();
                 Interlocked.Add(ref _recorded, rows.Count);
@@ -184,7 +185,7 @@ public sealed partial class ProbeRecorder(
             }
             if (_backlog.Count > 0)
             {
-                await CopyAsync(conn, _backlog, ct);
+                await CopyAsync(conn, _backlog, days, ct);
                 Interlocked.Add(ref _recorded, _backlog.Count);
                 stored += _backlog.Count;
                 _backlog.Clear();
@@ -192,7 +193,7 @@ public sealed partial class ProbeRecorder(
                 NoteOldestHeld();
             }
             if (stored >= BulkLoad || fromSpills > 0)
-                await AnalyzeAsync(conn, ct);
+                await AnalyzeAsync(conn, days, ct);
             if (_outageSince is { } since)
                 LogStoreBack(logger, time.GetUtcNow() - since, stored, fromSpills);
             _outageSince = null;
