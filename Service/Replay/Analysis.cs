@@ -23,12 +23,13 @@ public sealed class Analysis
     public Dictionary<CandidatePath, List<(DateTimeOffset From, DateTimeOffset To)>> Down { get; } = [];
     public List<(DateTimeOffset From, DateTimeOffset To, CandidatePath Path)> Active { get; } = [];
 
-    public static Analysis Run(History history, EndpointPolicy policy)
+    /// <param name="observe">Also measure exposure and collect the picture's series (a turn costs about twice as much).</param>
+    public static Analysis Run(History history, EndpointPolicy policy, bool observe = true)
     {
         ArgumentNullException.ThrowIfNull(history);
         var analysis = new Analysis(history, policy);
         var ends = PeerReplay.RunEnds(history.Inputs, history.Outputs, history.To);
-        analysis.Derived = PeerReplay.Run(policy, history.Inputs, ends, analysis.Observe);
+        analysis.Derived = PeerReplay.Run(policy, history.Inputs, ends, observe ? analysis.Observe : null);
         analysis.Close(history.To);
         return analysis;
     }

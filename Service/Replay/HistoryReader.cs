@@ -8,6 +8,12 @@ namespace WgRouted.Service.Replay;
 /// <summary>Reads what a replay needs from the store only: Marten's streams and the probe recorder's table.</summary>
 public sealed class HistoryReader(EventStore store, ProbeRecorder recorder)
 {
+    /// <summary>
+    /// With --from, probe outcomes are read from this long before it: the daemon run live then started earlier (a run
+    /// older than this folds from its first outcome in the window; its outputs still compare, its RTTs warm up).
+    /// </summary>
+    public const int RunLookbackDays = 7;
+
     /// <summary>Every peer with a stream, in key order.</summary>
     public async Task<IReadOnlyList<PeerKey>> PeersAsync(CancellationToken ct)
     {
@@ -26,9 +32,11 @@ public sealed class HistoryReader(EventStore store, ProbeRecorder recorder)
     public async Task<History> ReadAsync(PeerKey peer, DateTimeOffset? from, DateTimeOffset? to, CancellationToken ct)
     {
         await using var session = store.Documents.QuerySession();
-        var stream = await session.Events.FetchStreamAsync(peer.Base64, token: ct);
-        var events = stream.Select(e => e.Data).OfType<PeerEvent>().ToList();
+        // The probe outcomes are read alongside the stream; the run's start trims them afterwards.
         var until = to ?? DateTimeOffset.MaxValue;
+        var probeRead = recorder.ReadAsync(peer, from is { } earliest ? earliest.AddDays(-RunLookbackDays) : DateTimeOffset.UnixEpoch,
+            until == DateTimeOffset.MaxValue ? DateTimeOffset.UtcNow.AddDays(1) : until, ct);
+        var events = (await store.ReadStreamDataAsync(peer.Base64, ct)).OfType<PeerEvent>().ToList();
         var start = events.Count == 0 ? DateTimeOffset.MinValue : events.Min(e => e.At);
         if (from is { } f)
             foreach (var e in events)
@@ -37,9 +45,8 @@ public sealed class HistoryReader(EventStore store, ProbeRecorder recorder)
         var marten = events.Where(e => e.At >= start && e.At <= until).ToList();
         var inputs = marten.Where(EventKinds.IsInput).ToList();
         var outputs = marten.Where(EventKinds.IsOutput).OrderBy(e => e.At).ToList();
-        var lastAt = marten.Count == 0 ? start : marten.Max(e => e.At);
-        var probes = await recorder.ReadAsync(peer, start, until == DateTimeOffset.MaxValue ? lastAt.AddDays(1) : until, ct);
-        inputs.AddRange(probes.Select(ToEvent));
+        var probes = await probeRead;
+        inputs.AddRange(probes.Where(p => p.At >= start && p.At <= until).Select(ToEvent));
         // Stamps are unique and increasing within a daemon run: this is the loop's own order.
         inputs = inputs.OrderBy(e => e.At).ThenBy(e => e is PeerConfigured ? 0 : 1).ToList();
         var windowFrom = from ?? (inputs.Count > 0 ? inputs[0].At : start);

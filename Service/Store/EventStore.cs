@@ -72,6 +72,36 @@ public sealed class EventStore : IAsyncDisposable
         return await query.OrderBy(e => e.Sequence).Take(limit).ToListAsync(ct);
     }
 
+    /// <summary>
+    /// A stream's event data, oldest first, deserialized straight from mt_events: a replay reads whole streams, and
+    /// this skips Marten's per-event envelope (metadata it does not need). Types are mapped by Marten's own aliases.
+    /// </summary>
+    // Options are built once: System.Text.Json caches each type's contract in them.
+    private static readonly System.Text.Json.JsonSerializerOptions ReadOptions = EventJson.Create();
+    private Dictionary<string, Type>? _aliases;
+
+    public async Task<List<object>> ReadStreamDataAsync(string stream, CancellationToken ct)
+    {
+        var types = _aliases ??= EventTypes.Peer.Concat(EventTypes.Host)
+            .ToDictionary(t => ((Marten.Events.EventGraph)_store.Options.Events).EventMappingFor(t).EventTypeName, t => t, StringComparer.Ordinal);
+        var json = ReadOptions;
+        var result = new List<object>();
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand($"SELECT type, data FROM {Schema}.mt_events WHERE stream_id = @stream ORDER BY version", conn);
+        cmd.Parameters.AddWithValue("stream", stream);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var type = reader.GetString(0);
+            if (!types.TryGetValue(type, out var clr))
+                throw new InvalidDataException($"stream {stream}: event type '{type}' is not one of WgRouted's");
+            result.Add(System.Text.Json.JsonSerializer.Deserialize(reader.GetString(1), clr, json)
+                ?? throw new InvalidDataException($"stream {stream}: a null {type}"));
+        }
+        return result;
+    }
+
     /// <summary>Events stored after <paramref name="sequence"/> (Marten's global sequence), oldest first.</summary>
     public async Task<IReadOnlyList<IEvent>> ReadAfterAsync(string? stream, long sequence, int limit, CancellationToken ct)
     {
