@@ -47,6 +47,9 @@ public sealed class Simulation
     public PeerState Shadow { get; private set; } = new() { Id = Peer.Base64 };
     public DateTimeOffset Now { get; private set; } = T0;
     public bool Probing { get; set; } = true;
+    /// <summary>Stamp inputs a tick apart when they share an instant, as the daemon's loop does (a stored history merges by time).</summary>
+    public bool UniqueTimes { get; set; }
+    private DateTimeOffset _clock = DateTimeOffset.MinValue;
     /// <summary>The simulated responder follows moves: our endpoint as it reports it (null: it answers without one).</summary>
     public bool PeerFollows { get; set; } = true;
     /// <summary>Path decisions only (switches and unreachable).</summary>
@@ -132,6 +135,11 @@ public sealed class Simulation
     /// <summary>One loop turn for <paramref name="e"/> at its time (deadlines due before it first).</summary>
     public Simulation Post(PeerEvent e)
     {
+        if (UniqueTimes)
+        {
+            _clock = e.At > _clock ? e.At : _clock.AddTicks(1);
+            e = e with { At = _clock };
+        }
         Inputs.Add(e);
         // The daemon's order: the deadlines due before the input, then the input, then what it leads to.
         var emitted = new List<PeerEvent>();
