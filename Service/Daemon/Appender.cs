@@ -9,7 +9,7 @@ namespace WgRouted.Service.Daemon;
 /// Appends events to the store in batches, asynchronously: nobody waits on it. When the store does not answer,
 /// batches go to the outbox and are replayed in order once it does; nothing is lost and nothing is delayed.
 /// </summary>
-public sealed partial class Appender(StoreConnector connector, Outbox outbox, ILogger<Appender> logger)
+public sealed partial class Appender(StoreConnector connector, Outbox outbox, TimeProvider time, ILogger<Appender> logger)
     : BackgroundService
 {
     /// <summary>Up to this many events share one transaction; a failover produces a handful, a resync a few hundred.</summary>
@@ -48,8 +48,8 @@ public sealed partial class Appender(StoreConnector connector, Outbox outbox, IL
                     more = await reader.WaitToReadAsync(stoppingToken);
                 else
                 {
-                    using var retry = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-                    retry.CancelAfter(RetryDelay);
+                    using var delay = new CancellationTokenSource(RetryDelay, time);
+                    using var retry = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, delay.Token);
                     try
                     {
                         more = await reader.WaitToReadAsync(retry.Token);

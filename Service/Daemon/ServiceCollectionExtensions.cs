@@ -41,6 +41,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<PinService>();
         services.AddSingleton<Keyring>();
         services.AddSingleton<Fences>();
+        services.AddSingleton<BindDatagram>(UdpDatagramSocket.Bind);
         services.AddSingleton<Prober>();
         services.AddSingleton<Responder>();
         // Hosts stop services in reverse order: the appender stops last and stores what the others emitted.

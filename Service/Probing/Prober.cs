@@ -19,7 +19,7 @@ namespace WgRouted.Service.Probing;
 /// outcomes go to the inbox as ProbeReplied (with what the responder saw of us) and ProbeMissed.
 /// </summary>
 public sealed partial class Prober(
-    WgRoutedConfig config, Keyring keyring, Inbox inbox, Mailbox<ProbeSchedule> schedule, TimeProvider time, ILogger<Prober> logger)
+    WgRoutedConfig config, Keyring keyring, Inbox inbox, Mailbox<ProbeSchedule> schedule, BindDatagram bind, TimeProvider time, ILogger<Prober> logger)
     : BackgroundService
 {
     /// <summary>After a host change, paths are probed at the active rate this long.</summary>
@@ -76,7 +76,7 @@ public sealed partial class Prober(
                 _paths.Remove(path);
                 try
                 {
-                    var socket = UdpSockets.Bind(new IPEndPoint(path.Src, 0), device);
+                    var socket = bind(new IPEndPoint(path.Src, 0), device);
                     var probe = new PathProbe(peer, itf.Name, path, new IPEndPoint(path.Dst.Address, probePort), device, socket)
                     {
                         NextDue = now,
@@ -207,7 +207,7 @@ public sealed partial class Prober(
             probe.Pending[seq] = new Pending(time.GetTimestamp(), now + probe.Timeout(_activeInterval));
         try
         {
-            probe.Socket.SendTo(buffer.AsSpan(0, length), SocketFlags.None, probe.Remote);
+            probe.Socket.SendTo(buffer.AsSpan(0, length), probe.Remote);
             return true;
         }
         catch (SocketException e)
@@ -228,10 +228,10 @@ public sealed partial class Prober(
         var guard = new ProbeGuard();
         while (true)
         {
-            SocketReceiveFromResult result;
+            (int Length, IPEndPoint From) result;
             try
             {
-                result = await probe.Socket.ReceiveFromAsync(buffer, SocketFlags.None, UdpSockets.Any(probe.Path.Family), probe.Closing.Token);
+                result = await probe.Socket.ReceiveFromAsync(buffer, probe.Closing.Token);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -244,10 +244,10 @@ public sealed partial class Prober(
             }
             var now = time.GetUtcNow();
             var arrived = time.GetTimestamp();
-            if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.ReceivedBytes), s => s == probe.Peer ? keyring.KeyFor(s) : null, out var message, out var error)
+            if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.Length), s => s == probe.Peer ? keyring.KeyFor(s) : null, out var message, out var error)
                 || !guard.TryAccept(message, now, out error))
             {
-                LogBadAnswer(logger, probe.Path.ToString(), result.RemoteEndPoint.ToString() ?? "?", error.Describe());
+                LogBadAnswer(logger, probe.Path.ToString(), result.From.ToString(), error.Describe());
                 continue;
             }
             if (message is not ProbeAnswer answer)
@@ -279,14 +279,14 @@ public sealed partial class Prober(
 
     private readonly record struct Pending(long SentTicks, DateTimeOffset Deadline);
 
-    private sealed class PathProbe(PeerKey peer, string device, CandidatePath path, IPEndPoint remote, string? uplink, Socket socket) : IDisposable
+    private sealed class PathProbe(PeerKey peer, string device, CandidatePath path, IPEndPoint remote, string? uplink, IDatagramSocket socket) : IDisposable
     {
         public PeerKey Peer { get; } = peer;
         public string Interface { get; } = device;
         public CandidatePath Path { get; } = path;
         public IPEndPoint Remote { get; } = remote;
         public string? Device { get; } = uplink;
-        public Socket Socket { get; } = socket;
+        public IDatagramSocket Socket { get; } = socket;
         public CancellationTokenSource Closing { get; } = new();
         public Dictionary<ulong, Pending> Pending { get; } = [];
         public DateTimeOffset NextDue { get; set; }

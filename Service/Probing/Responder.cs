@@ -19,7 +19,7 @@ namespace WgRouted.Service.Probing;
 /// </summary>
 public sealed partial class Responder(
     WgRoutedConfig config, Keyring keyring, WireGuardControl control, Fences fences, Inbox inbox, Mailbox<ResponderCommand> commands,
-    TimeProvider time, ILogger<Responder> logger)
+    BindDatagram bind, TimeProvider time, ILogger<Responder> logger)
     : BackgroundService
 {
     /// <summary>Per source address: a peer probing 4 paths at 4 per second stays far below; a flood does not.</summary>
@@ -28,7 +28,7 @@ public sealed partial class Responder(
     public const int RateSources = 4096;
 
     private readonly Lock _lock = new();
-    private readonly Dictionary<IPAddress, (Socket Socket, CancellationTokenSource Closing)> _sockets = [];
+    private readonly Dictionary<IPAddress, (IDatagramSocket Socket, CancellationTokenSource Closing)> _sockets = [];
     private readonly SourceRateLimiter _limiter = new(RatePerSecond, RateBurst, RateSources);
     // Moves: one replay window per sender, wherever they come from. Probes: one per sender and source socket,
     // so `wg-routed probe` (same key, its own socket and sequence) cannot push the daemon's probes out of the
@@ -49,7 +49,7 @@ public sealed partial class Responder(
 
     private const int MaxPendingMoves = 1024;
 
-    private sealed record PendingMove(MoveRequest Request, Endpoint Observed, IPEndPoint From, Socket Socket, DateTimeOffset At);
+    private sealed record PendingMove(MoveRequest Request, Endpoint Observed, IPEndPoint From, IDatagramSocket Socket, DateTimeOffset At);
 
     /// <summary>The host's usable addresses changed: listen on exactly these.</summary>
     private void SetAddresses(IReadOnlyCollection<IPAddress> addresses)
@@ -68,7 +68,7 @@ public sealed partial class Responder(
             {
                 try
                 {
-                    var socket = UdpSockets.Bind(new IPEndPoint(address, config.Options.Probe.Port), device: null);
+                    var socket = bind(new IPEndPoint(address, config.Options.Probe.Port), device: null);
                     var closing = new CancellationTokenSource();
                     _sockets[address] = (socket, closing);
                     _ = ServeAsync(socket, address, closing.Token);
@@ -138,7 +138,7 @@ public sealed partial class Responder(
         }
         try
         {
-            await pending.Socket.SendToAsync(reply.AsMemory(0, length), SocketFlags.None, pending.From, ct);
+            await pending.Socket.SendToAsync(reply.AsMemory(0, length), pending.From, ct);
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
@@ -146,16 +146,16 @@ public sealed partial class Responder(
         }
     }
 
-    private async Task ServeAsync(Socket socket, IPAddress local, CancellationToken ct)
+    private async Task ServeAsync(IDatagramSocket socket, IPAddress local, CancellationToken ct)
     {
         var buffer = new byte[ProbeCodec.MaxSize + 1];
         var reply = new byte[ProbeCodec.ReplySize];
         while (!ct.IsCancellationRequested)
         {
-            SocketReceiveFromResult result;
+            (int Length, IPEndPoint From) result;
             try
             {
-                result = await socket.ReceiveFromAsync(buffer, SocketFlags.None, UdpSockets.Any(local.AddressFamily), ct);
+                result = await socket.ReceiveFromAsync(buffer, ct);
             }
             catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
             {
@@ -165,14 +165,14 @@ public sealed partial class Responder(
             {
                 continue;
             }
-            var from = (IPEndPoint)result.RemoteEndPoint;
+            var from = result.From;
             var now = time.GetUtcNow();
             int length;
             lock (_lock)
             {
                 if (!_limiter.TryAcquire(from.Address, now))
                     continue;
-                if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.ReceivedBytes), keyring.KeyFor, out var message, out var error)
+                if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.Length), keyring.KeyFor, out var message, out var error)
                     || !GuardFor(message, from).TryAccept(message, now, out error))
                 {
                     LogRejected(logger, from.ToString(), error.Describe());
@@ -190,7 +190,7 @@ public sealed partial class Responder(
             }
             try
             {
-                await socket.SendToAsync(reply.AsMemory(0, length), SocketFlags.None, from, ct);
+                await socket.SendToAsync(reply.AsMemory(0, length), from, ct);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
             {
@@ -222,7 +222,7 @@ public sealed partial class Responder(
     }
 
     /// <summary>An authenticated move request: the engine decides, the answer waits for its MoveFollowed. Under _lock.</summary>
-    private void Request(MoveRequest move, Endpoint observed, IPEndPoint from, Socket socket, DateTimeOffset now)
+    private void Request(MoveRequest move, Endpoint observed, IPEndPoint from, IDatagramSocket socket, DateTimeOffset now)
     {
         if (keyring.InterfaceOf(move.Sender) is not { } itf)
             return;

@@ -35,7 +35,7 @@ public sealed class HistoryReader(EventStore store, ProbeRecorder recorder)
         // The probe outcomes are read alongside the stream; the run's start trims them afterwards.
         var until = to ?? DateTimeOffset.MaxValue;
         var probeRead = recorder.ReadAsync(peer, from is { } earliest ? earliest.AddDays(-RunLookbackDays) : DateTimeOffset.UnixEpoch,
-            until == DateTimeOffset.MaxValue ? DateTimeOffset.UtcNow.AddDays(1) : until, ct);
+            until, ct);
         var events = (await store.ReadStreamDataAsync(peer.Base64, ct)).OfType<PeerEvent>().ToList();
         var start = events.Count == 0 ? DateTimeOffset.MinValue : events.Min(e => e.At);
         if (from is { } f)

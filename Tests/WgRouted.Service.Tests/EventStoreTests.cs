@@ -159,7 +159,7 @@ public sealed class EventStoreTests(PostgresFixture pg)
         var down = ConfigFor($"Host=/nonexistent-{Guid.NewGuid():N};Username=postgres;Timeout=2");
         await using (var deadConnector = new StoreConnector(down, _policy, NullLogger<StoreConnector>.Instance))
         {
-            var appender = new Appender(deadConnector, outbox, NullLogger<Appender>.Instance);
+            var appender = new Appender(deadConnector, outbox, TimeProvider.System, NullLogger<Appender>.Instance);
             await appender.StartAsync(CancellationToken.None);
             foreach (var e in events.Take(10))
                 appender.Post(peer.Base64, e);
@@ -173,7 +173,7 @@ public sealed class EventStoreTests(PostgresFixture pg)
 
         await using (var connector = new StoreConnector(ConfigFor(pg.ConnectionString), _policy, NullLogger<StoreConnector>.Instance))
         {
-            var appender = new Appender(connector, outbox, NullLogger<Appender>.Instance);
+            var appender = new Appender(connector, outbox, TimeProvider.System, NullLogger<Appender>.Instance);
             await appender.StartAsync(CancellationToken.None);
             await WaitUntil(() => outbox.IsEmpty);
             await appender.StopAsync(CancellationToken.None);

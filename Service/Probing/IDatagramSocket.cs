@@ -1,0 +1,20 @@
+using System.Net;
+
+namespace WgRouted.Service.Probing;
+
+/// <summary>
+/// The prober's and the responder's seam to the network: one bound UDP socket. <see cref="UdpDatagramSocket"/> is the
+/// real one; the tests pair it with an in-memory network. Errors are SocketExceptions, as the kernel gives them.
+/// </summary>
+public interface IDatagramSocket : IDisposable
+{
+    void SendTo(ReadOnlySpan<byte> datagram, IPEndPoint to);
+
+    ValueTask SendToAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken ct);
+
+    /// <summary>The next datagram (its length in <paramref name="buffer"/>) and where it came from.</summary>
+    ValueTask<(int Length, IPEndPoint From)> ReceiveFromAsync(Memory<byte> buffer, CancellationToken ct);
+}
+
+/// <summary>Opens a UDP socket bound to <paramref name="local"/> and, when given, to the device (SO_BINDTODEVICE).</summary>
+public delegate IDatagramSocket BindDatagram(IPEndPoint local, string? device);

@@ -1,0 +1,134 @@
+using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
+using WgRouted.Engine;
+using WgRouted.Engine.Events;
+using WgRouted.Engine.Probe;
+using WgRouted.Service.Daemon;
+using WgRouted.Service.Probing;
+using static WgRouted.Service.Tests.Probing.ProbingFixture;
+
+namespace WgRouted.Service.Tests.Probing;
+
+/// <summary>The prober on a fake clock and an in-memory network: its schedule, timeouts, answers and move requests.</summary>
+public sealed class ProberTests : IAsyncLifetime, IDisposable
+{
+    private readonly ProbingFixture _f = new();
+    private readonly Mailbox<ProbeSchedule> _schedule = new();
+    private readonly Prober _prober;
+    private readonly IDatagramSocket _responder;
+
+    public ProberTests()
+    {
+        _prober = new Prober(_f.Config, _f.Keyring, _f.Inbox, _schedule, _f.Network.Bind, _f.Time, NullLogger<Prober>.Instance);
+        _responder = _f.Network.Bind(_f.PeerResponder, null);
+    }
+
+    public async Task InitializeAsync()
+    {
+        await _prober.StartAsync(CancellationToken.None);
+        _schedule.Post(new ProbePaths(_f.Peer, [(A, "upa"), (B, "upb")]));
+        _schedule.Post(new ProbeActive(_f.Peer, A));
+    }
+
+    private int From(CandidatePath p) => _f.Network.SentFrom(p.Src);
+
+    [Fact]
+    public async Task New_paths_are_probed_fast_while_they_settle_then_the_active_one_every_250_ms_and_the_others_every_second()
+    {
+        await Until(() => From(A) == 1 && From(B) == 1, "the first probes");
+        // A new candidate is probed at the active rate for Prober.SettleTime (3 s): both paths, 13 probes each by then.
+        for (var i = 1; i <= 12; i++)
+        {
+            _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+            await Until(() => From(A) == i + 1 && From(B) == i + 1, $"probe {i + 1}: A {From(A)}, B {From(B)}");
+        }
+        // Settled: the active path every 250 ms, the other every second.
+        for (var i = 1; i <= 8; i++)
+        {
+            _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+            await Until(() => From(A) == 13 + i, $"A's probe {13 + i}");
+        }
+        await Until(() => From(B) == 15, $"two seconds at the standby rate: B {From(B)}");
+        // Sent from a socket bound to each path's source and uplink, to the peer's responder.
+        Assert.All(_f.Network.Sent, s => Assert.Equal(_f.PeerResponder, s.To));
+    }
+
+    [Fact]
+    public async Task An_answer_is_a_ProbeReplied_with_the_rtt_on_the_fake_clock_and_what_the_responder_saw()
+    {
+        await Until(() => From(A) == 1, "A's probe");
+        var (from, _, data) = _f.Network.Sent.First(s => s.From.Address.Equals(A.Src));
+        var request = Assert.IsType<ProbeRequest>(_f.Decode(data));
+        _f.Time.Advance(TimeSpan.FromMilliseconds(30));
+        var seen = new Endpoint(A.Src, ListenPort);
+        var reply = request.Reply(_f.Peer, 7, _f.Time.GetUtcNow(), new Endpoint(from.Address, from.Port), seen);
+        _responder.SendTo(_f.Encode(reply), from);
+        var replied = await NextOfPath<ProbeReplied>(A);
+        Assert.Equal(request.Sequence, replied.Sequence);
+        Assert.Equal(30, replied.RttMs, 3);
+        Assert.Equal(new Endpoint(from.Address, from.Port), replied.Observed);
+        Assert.Equal(seen, replied.PeerEndpoint);
+    }
+
+    [Fact]
+    public async Task An_unanswered_probe_is_missed_at_its_timeout_and_not_before()
+    {
+        await Until(() => From(B) == 1, "B's probe");
+        var sequence = ((ProbeRequest)_f.Decode(_f.Network.Sent.First(s => s.From.Address.Equals(B.Src)).Data)).Sequence;
+        _f.Time.Advance(TimeSpan.FromMilliseconds(200));
+        await Task.Delay(100);
+        Assert.DoesNotContain(Drain(), e => e is ProbeMissed m && m.Path == B);
+        // No RTT known yet: the timeout is one active interval.
+        _f.Time.Advance(TimeSpan.FromMilliseconds(50));
+        var missed = await NextOfPath<ProbeMissed>(B);
+        Assert.Equal(sequence, missed.Sequence);
+    }
+
+    [Fact]
+    public async Task A_forged_answer_is_dropped()
+    {
+        await Until(() => From(A) == 1, "A's probe");
+        var (from, _, data) = _f.Network.Sent.First(s => s.From.Address.Equals(A.Src));
+        var reply = _f.Encode(((ProbeRequest)_f.Decode(data)).Reply(_f.Peer, 7, _f.Time.GetUtcNow(), new Endpoint(from.Address, from.Port), null));
+        reply[^1] ^= 1;
+        _responder.SendTo(reply, from);
+        _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+        var missed = await NextOfPath<ProbeMissed>(A);
+        Assert.Equal(A, missed.Path);
+    }
+
+    [Fact]
+    public async Task A_move_request_leaves_from_the_paths_socket_with_our_listen_port()
+    {
+        await Until(() => From(B) == 1, "B's probe");
+        Assert.True(_prober.SendMove(_f.Peer, B, ListenPort));
+        var (_, _, data) = _f.Network.Sent.Last(s => s.From.Address.Equals(B.Src));
+        var move = Assert.IsType<MoveRequest>(_f.Decode(data));
+        Assert.Equal(ListenPort, move.ListenPort);
+        Assert.False(_prober.SendMove(_f.Peer, new CandidatePath(IPAddress.Parse("198.18.9.9"), PeerEndpoint), ListenPort));
+    }
+
+    private List<object> Drain()
+    {
+        var items = new List<object>();
+        while (_f.Inbox.Reader.TryRead(out var item))
+            items.Add(item);
+        return items;
+    }
+
+    private async Task<T> NextOfPath<T>(CandidatePath path) where T : ProbeResult
+    {
+        while (true)
+            if (await _f.NextAsync() is T t && t.Path == path)
+                return t;
+    }
+
+    public async Task DisposeAsync() => await _prober.StopAsync(CancellationToken.None);
+
+    public void Dispose()
+    {
+        _prober.Dispose();
+        _responder.Dispose();
+        _f.Dispose();
+    }
+}
