@@ -32,13 +32,8 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 ApplyCandidates(state, r);
                 break;
             case PathLinkDown l when state.Find(l.Path) is { } path:
-            {
-                var was = IsUsable(state, path, e.At);
-                path.Down = true;
-                path.Reported = path.Quality;
-                PathChanged(state, path, was, e.At);
+                MarkDown(state, path, e.At);
                 break;
-            }
             case PreferredSourceChanged p:
                 SetPreferredSource(state, p);
                 UpdateRttBetter(state, e.At);
@@ -67,13 +62,8 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 break;
             }
             case PathWentDown d when state.Find(d.Path) is { } path:
-            {
-                var was = IsUsable(state, path, e.At);
-                path.Down = true;
-                path.Reported = path.Quality;
-                PathChanged(state, path, was, e.At);
+                MarkDown(state, path, e.At);
                 break;
-            }
             case PathCameUp u when state.Find(u.Path) is { } path:
             {
                 var was = IsUsable(state, path, e.At);
@@ -134,12 +124,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                     state.Switch = SwitchStatus.Failed;
                 // Like PathWentDown: only a reply after the failure brings the path back (Report compares with Reported).
                 if (state.Find(f.Path) is { } failed)
-                {
-                    var was = IsUsable(state, failed, e.At);
-                    failed.Down = true;
-                    failed.Reported = failed.Quality;
-                    PathChanged(state, failed, was, e.At);
-                }
+                    MarkDown(state, failed, e.At);
                 break;
             case PeerUnreachable:
                 state.Unreachable = true;
@@ -169,6 +154,15 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
         }
         state.Paths = paths;
         UpdateRttBetter(state, r.At);
+    }
+
+    /// <summary>Down until a probe answers after this (Report compares with Reported).</summary>
+    private void MarkDown(PeerState state, PathState path, DateTimeOffset at)
+    {
+        var was = IsUsable(state, path, at);
+        path.Down = true;
+        path.Reported = path.Quality;
+        PathChanged(state, path, was, at);
     }
 
     /// <summary>After a change to <paramref name="path"/> that was usable or not (<paramref name="wasUsable"/>) just before.</summary>

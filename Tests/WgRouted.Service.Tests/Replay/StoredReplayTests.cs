@@ -68,6 +68,7 @@ public sealed class StoredReplayTests(PostgresFixture pg)
                 ? new ProbeOutcome(peer, r.Path, r.Sequence, r.At, r.RttMs, r.Observed, r.PeerEndpoint)
                 : new ProbeOutcome(peer, p.Path, p.Sequence, p.At, null, null, null));
         await recorder.StopAsync(CancellationToken.None);
+        Assert.Equal(0, recorder.Pending);
         return (peer, sim);
     }
 
@@ -126,23 +127,11 @@ public sealed class StoredReplayTests(PostgresFixture pg)
     [InlineData(4)]
     public async Task A_stored_random_history_replays_to_every_recorded_output(int seed)
     {
-        var sim = Play(seed);
-        // Each history is its own peer.
-        var peer = PeerKey.FromBytes(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        PeerEvent Own(PeerEvent e) => e with { Peer = peer };
+        var (peer, sim) = await StoreAsync(seed);
         var policy = sim.Policy;
         await using var store = await EventStore.OpenAsync(pg.ConnectionString, policy, CancellationToken.None);
-        await store.AppendAsync(sim.Stored.Select(e => (peer.Base64, (object)Own(e))).ToList(), CancellationToken.None);
-        using var recorder = new ProbeRecorder(_ => Task.FromResult(pg.ConnectionString), Path.Combine(pg.DataDirectory, "spill-" + seed), 0,
+        using var recorder = new ProbeRecorder(_ => Task.FromResult(pg.ConnectionString), Path.Combine(pg.DataDirectory, "spill-read"), 0,
             TimeProvider.System, NullLogger<ProbeRecorder>.Instance);
-        await recorder.StartAsync(CancellationToken.None);
-        foreach (var p in sim.Inputs.OfType<ProbeResult>())
-            recorder.Post(p is ProbeReplied r
-                ? new ProbeOutcome(peer, r.Path, r.Sequence, r.At, r.RttMs, r.Observed, r.PeerEndpoint)
-                : new ProbeOutcome(peer, p.Path, p.Sequence, p.At, null, null, null));
-        await recorder.StopAsync(CancellationToken.None);
-        Assert.Equal(0, recorder.Pending);
-
         var history = await new HistoryReader(store, recorder).ReadAsync(peer, null, null, CancellationToken.None);
         Assert.Equal(sim.Inputs.Count, history.Inputs.Count);
         Assert.Equal(sim.Outputs.Count, history.Outputs.Count);
