@@ -15,9 +15,11 @@ public static class PeerReplay
     /// <param name="runEnds">For each PeerConfigured in <paramref name="inputs"/> (and a run before the first), the time of
     /// its last recorded event: <see cref="RunEnds"/> computes them.</param>
     /// <param name="observe">Sees the state after every turn (an input or a deadline) and its time.</param>
+    /// <param name="variant">From this time on, turn with this other policy (a what-if from the incident on; the
+    /// history before it as it was).</param>
     public static List<PeerEvent> Run(
         EndpointPolicy policy, IReadOnlyList<PeerEvent> inputs, IReadOnlyList<DateTimeOffset> runEnds,
-        Action<PeerState, DateTimeOffset>? observe = null)
+        Action<PeerState, DateTimeOffset>? observe = null, (DateTimeOffset From, EndpointPolicy Policy)? variant = null)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -25,22 +27,35 @@ public static class PeerReplay
         var outputs = new List<PeerEvent>();
         PeerState? state = null;
         var run = 0;
+        // Deadlines up to `until`: the recorded policy's before the variant's start, the variant's from then on.
+        void Advance(DateTimeOffset until)
+        {
+            if (state is null)
+                return;
+            if (variant is { } v && until >= v.From)
+            {
+                policy.AdvanceTo(state, v.From.AddTicks(-1), outputs, observe);
+                v.Policy.AdvanceTo(state, until, outputs, observe);
+            }
+            else
+                policy.AdvanceTo(state, until, outputs, observe);
+        }
         for (var i = 0; i < inputs.Count; i++)
         {
             var input = inputs[i];
             if (input is PeerConfigured && i > 0)
             {
-                if (state is not null)
-                    policy.AdvanceTo(state, runEnds[run], outputs, observe);
+                Advance(runEnds[run]);
                 run++;
             }
-            if (state is not null && input is not PeerConfigured)
-                policy.AdvanceTo(state, input.At, outputs, observe);
-            state = policy.Step(state, input, outputs);
+            if (input is not PeerConfigured)
+                Advance(input.At);
+            var turn = variant is { } w && input.At >= w.From ? w.Policy : policy;
+            state = turn.Step(state, input, outputs);
             observe?.Invoke(state, input.At);
         }
-        if (state is not null && run < runEnds.Count)
-            policy.AdvanceTo(state, runEnds[run], outputs, observe);
+        if (run < runEnds.Count)
+            Advance(runEnds[run]);
         return outputs;
     }
 

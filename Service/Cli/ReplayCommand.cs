@@ -28,7 +28,7 @@ internal static class ReplayCommand
         var verify = new Option<bool>("--verify") { Description = "re-derive every recorded output; exit 1 and list the differences if any" };
         var whatIf = new Option<string[]>("--what-if")
         {
-            Description = "replay with another setting (Section:Key=Value; Policy:* or Probe:LossThreshold), repeatable",
+            Description = "replay with another setting from --from on (Section:Key=Value; Policy:* or Probe:LossThreshold), repeatable",
             AllowMultipleArgumentsPerToken = false,
         };
         var json = CommonOptions.Json();
@@ -93,9 +93,11 @@ internal static class ReplayCommand
                 var timeline = new Timeline(history);
                 var diffs = parse.GetValue(verify) ? Verification.Compare(history.Outputs, baseline.Derived) : null;
                 differing += diffs?.Count ?? 0;
-                // A variant is compared with the recorded settings under the same what-if rule (PeerReplay.WhatIf).
-                var alternative = variant is { } v ? Analysis.Run(history, v.Policy) : null;
-                var reference = variant is null ? null : Analysis.Run(history, new EndpointPolicy(PeerReplay.WhatIf(loaded.Policy)));
+                // A variant is compared with the recorded settings under the same what-if rule (PeerReplay.WhatIf); it takes
+                // over at --from (the start of the window): what came before stays as it was.
+                var relaxed = variant is null ? null : new EndpointPolicy(PeerReplay.WhatIf(loaded.Policy));
+                var reference = relaxed is null ? null : Analysis.Run(history, relaxed);
+                var alternative = variant is { } v ? Analysis.Run(history, relaxed!, variant: v.Policy) : null;
                 string? picture = null;
                 if (svgFile is not null)
                 {
@@ -172,13 +174,14 @@ internal static class ReplayCommand
         var b = variant.Decisions.ToList();
         var onlyA = a.Where(x => !b.Any(y => Key(y) == Key(x))).ToList();
         var onlyB = b.Where(y => !a.Any(x => Key(x) == Key(y))).ToList();
-        sb.AppendLine(CultureInfo.InvariantCulture, $"  what if {label}: {onlyA.Count + onlyB.Count} decisions differ");
+        var n = onlyA.Count + onlyB.Count;
+        sb.AppendLine(CultureInfo.InvariantCulture, $"  what if {label}: {n} decision{(n == 1 ? " differs" : "s differ")}");
         sb.AppendLine(CultureInfo.InvariantCulture, $"    (both replayed with every path's freshness at the standby interval: the recording probed only its own active path fast)");
         sb.AppendLine(CultureInfo.InvariantCulture, $"    {"time",-12}  {"recorded settings",-40}  {label}");
         foreach (var (at, left, right) in onlyA.Select(x => (x.At, Short(x, t), "-"))
                      .Concat(onlyB.Select(y => (y.At, "-", Short(y, t)))).OrderBy(r => r.At))
             sb.AppendLine(CultureInfo.InvariantCulture, $"    {at.UtcDateTime:HH:mm:ss.fff}  {left,-40}  {right}");
-        sb.AppendLine(Exposure("recorded settings", baseline));
+        sb.AppendLine(Exposure("recorded settings, what-if rule", baseline));
         sb.AppendLine(Exposure(label, variant));
         return sb.ToString();
     }

@@ -24,12 +24,14 @@ public sealed class Analysis
     public List<(DateTimeOffset From, DateTimeOffset To, CandidatePath Path)> Active { get; } = [];
 
     /// <param name="observe">Also measure exposure and collect the picture's series (a turn costs about twice as much).</param>
-    public static Analysis Run(History history, EndpointPolicy policy, bool observe = true)
+    /// <param name="variant">A what-if policy, used from the window's start on (the history before it as recorded).</param>
+    public static Analysis Run(History history, EndpointPolicy policy, bool observe = true, EndpointPolicy? variant = null)
     {
         ArgumentNullException.ThrowIfNull(history);
-        var analysis = new Analysis(history, policy);
+        var analysis = new Analysis(history, variant ?? policy);
         var ends = PeerReplay.RunEnds(history.Inputs, history.Outputs, history.To);
-        analysis.Derived = PeerReplay.Run(policy, history.Inputs, ends, observe ? analysis.Observe : null);
+        analysis.Derived = PeerReplay.Run(policy, history.Inputs, ends, observe ? analysis.Observe : null,
+            variant is null ? null : (history.From, variant));
         analysis.Close(history.To);
         return analysis;
     }

@@ -286,7 +286,8 @@ lab_down() {
 }
 
 # Incident analysis of the run just done, from each daemon's store alone: `wg-routed replay --verify` must
-# re-derive every recorded output. LAB_WHATIF="Section:Key=Value ..." also replays the router with those settings;
+# re-derive every recorded output. LAB_WHATIF="Section:Key=Value ..." also replays the router with those settings
+# (from the scenario's fault on, where the scenario sets WHATIF_FROM);
 # LAB_REPLAY_OUT=DIR keeps the router's timeline (replay-router.txt) and picture (replay-router.svg) there.
 replay_runs() {
     local role out
@@ -302,6 +303,7 @@ replay_runs() {
     if [[ -n ${LAB_WHATIF:-} ]]; then
         local args=() kv
         for kv in $LAB_WHATIF; do args+=(--what-if "$kv"); done
+        [[ -n ${WHATIF_FROM:-} ]] && args+=(--from "$WHATIF_FROM")
         "$WGROUTED_BIN" replay --config "$RUN/wgrouted-router.json" "${args[@]}" --json >"$RUN/whatif.json" 2>&1 || true
         echo "RESULT scenario=whatif mode=$MODE settings=${LAB_WHATIF// /,} $(jq -r '.[0] as $p | ($p.whatIf.baselineDecisions | map("\(.at)|\(.reason // "unreachable")|\(.to.src // "-")")) as $a | ($p.whatIf.decisions | map("\(.at)|\(.reason // "unreachable")|\(.to.src // "-")")) as $b | "only_recorded=\(($a - $b) | map(split("|")[1]) | join(",")) only_whatif=\(($b - $a) | map(split("|")[1]) | join(",")) backup_ms=\($p.whatIf.baselineExposure.onBackupMs | floor) whatif_backup_ms=\($p.whatIf.exposure.onBackupMs | floor)"' "$RUN/whatif.json")"
     fi
