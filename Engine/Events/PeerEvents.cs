@@ -4,9 +4,12 @@ namespace WgRouted.Engine.Events;
 
 // ---- Inputs: what was observed. ----
 
-/// <summary>The daemon (re)started with this peer configured: the fold starts over from here.</summary>
+/// <summary>
+/// The daemon (re)started with this peer configured: the fold starts over from here. <paramref name="BabelInterface"/>:
+/// the tunnel is managed for babeld, and this is the `interface ...` line that adds it when babeld lacks it.
+/// </summary>
 [EventKind(EventKind.Input)]
-public sealed record PeerConfigured(PeerKey Peer, DateTimeOffset At, string Interface, IReadOnlyList<string> Endpoints, int ProbePort)
+public sealed record PeerConfigured(PeerKey Peer, DateTimeOffset At, string Interface, IReadOnlyList<string> Endpoints, int ProbePort, string? BabelInterface = null)
     : PeerEvent(Peer, At);
 
 /// <summary>

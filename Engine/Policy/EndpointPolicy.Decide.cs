@@ -15,7 +15,37 @@ public sealed partial class EndpointPolicy
         ArgumentNullException.ThrowIfNull(state);
         if (state.PendingMove is { } move)
             return new MoveFollowed(move.Peer, now, move.Requested, move.Previous, move.Sequence);
-        return DecidePath(state, now) ?? DecideConvergence(state, now);
+        return DecidePath(state, now) ?? DecideBabel(state, now) ?? DecideConvergence(state, now);
+    }
+
+    /// <summary>
+    /// For a tunnel managed for babeld: its interface added when babeld lacks it, its link down while no path reaches
+    /// the peer (babeld drops its routes at once instead of after hello timeouts) and up again when one answers, and
+    /// babeld's RTT cross-checked with the probes.
+    /// </summary>
+    private PeerEvent? DecideBabel(PeerState state, DateTimeOffset now)
+    {
+        if (state.BabelInterface is not { } command || state.Interface is not { } itf)
+            return null;
+        var peer = PeerKey.Parse(state.Id);
+        if (state.Unreachable && !state.TunnelDown)
+            return new TunnelWithdrawn(peer, now, itf);
+        if (state.TunnelDown && !state.Unreachable && HasUsable(state, now))
+            return new TunnelRestored(peer, now, itf);
+        if (state.BabelPresent == false && !state.BabelAdding)
+            return new BabelInterfaceAdded(peer, now, itf, command);
+        if (state.MismatchSince is { } since && !state.MismatchReported && now - since >= Options.BabelConvergence
+            && state.Active is { } active && state.Find(active)?.Quality.SrttMs is { } srtt && state.BabelRttMs is { } babel)
+            return new PathMismatch(peer, now, active, babel, srtt, since);
+        return null;
+    }
+
+    private bool HasUsable(PeerState state, DateTimeOffset now)
+    {
+        foreach (var p in state.Paths)
+            if (IsUsable(state, p, now))
+                return true;
+        return false;
     }
 
     /// <summary>
@@ -141,6 +171,8 @@ public sealed partial class EndpointPolicy
         // Decisions without an active path (none yet, or removed) are taken on events only.
         if (active is null)
             return null;
+        if (state.MismatchSince is { } mismatch && !state.MismatchReported)
+            next = Earliest(state, next, mismatch + Options.BabelConvergence);
         if (state.Switch is SwitchStatus.Decided or SwitchStatus.Applied && state.SwitchDecidedAt is { } decided)
         {
             var reassert = (state.LastReassertAt ?? decided) + Options.ReassertInterval;

@@ -27,6 +27,32 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 state.Interface = c.Interface;
                 state.Endpoints = [.. c.Endpoints];
                 state.ProbePort = c.ProbePort;
+                state.BabelInterface = c.BabelInterface;
+                break;
+            case BabelInterfaceObserved b:
+                state.BabelPresent = b.Present;
+                state.BabelAdding = false;
+                break;
+            case BabelInterfaceAdded:
+                state.BabelAdding = true;
+                break;
+            case BabelCommandRefused:
+                // Not asked again until babeld's next dump (a reconnection) says the interface is still missing.
+                state.BabelPresent = null;
+                state.BabelAdding = false;
+                break;
+            case BabelNeighbourObserved n:
+                state.BabelRttMs = n.Present ? n.RttMs : null;
+                UpdateMismatch(state, e.At);
+                break;
+            case TunnelWithdrawn:
+                state.TunnelDown = true;
+                break;
+            case TunnelRestored:
+                state.TunnelDown = false;
+                break;
+            case PathMismatch:
+                state.MismatchReported = true;
                 break;
             case CandidatesResolved r:
                 ApplyCandidates(state, r);
@@ -45,6 +71,8 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 if (r.Path == state.Active && r.PeerEndpoint is { } seen)
                     state.PeerSees = seen;
                 PathChanged(state, path, was, e.At);
+                if (r.Path == state.Active)
+                    UpdateMismatch(state, e.At);
                 break;
             }
             case ProbeMissed m when state.Find(m.Path) is { } path:
@@ -97,6 +125,9 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 state.PeerSees = null;
                 state.SwitchError = null;
                 state.Unreachable = false;
+                // babeld's RTT now has to follow the new path: a disagreement counts from here.
+                state.MismatchSince = null;
+                state.MismatchReported = false;
                 UpdateRttBetter(state, e.At);
                 break;
             case EndpointSwitched s when s.Path == state.Active && state.Switch == SwitchStatus.Decided:
@@ -154,6 +185,21 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
         }
         state.Paths = paths;
         UpdateRttBetter(state, r.At);
+    }
+
+    /// <summary>Whether babeld's RTT and the active path's probe RTT disagree (rule of <see cref="PolicyOptions.MismatchFraction"/>).</summary>
+    private static void UpdateMismatch(PeerState state, DateTimeOffset at)
+    {
+        var srtt = state.Active is { } a ? state.Find(a)?.Quality.SrttMs : null;
+        var differ = state.BabelInterface is not null && state.BabelRttMs is { } babel && srtt is { } probe
+            && Math.Abs(babel - probe) > Math.Max(probe * PolicyOptions.MismatchFraction, PolicyOptions.MismatchMinMs);
+        if (!differ)
+        {
+            state.MismatchSince = null;
+            state.MismatchReported = false;
+        }
+        else
+            state.MismatchSince ??= at;
     }
 
     /// <summary>Down until a probe answers after this (Report compares with Reported).</summary>

@@ -48,6 +48,17 @@ public sealed class PeerState
     public bool Unreachable { get; set; }
     public DateTimeOffset? LatestHandshake { get; set; }
     public Endpoint? ObservedEndpoint { get; set; }
+    /// <summary>The `interface ...` command for babeld when the tunnel is managed for babeld; null otherwise.</summary>
+    public string? BabelInterface { get; set; }
+    /// <summary>Whether babeld's last dump had the tunnel's interface (null: not seen yet), and an add is under way.</summary>
+    public bool? BabelPresent { get; set; }
+    public bool BabelAdding { get; set; }
+    /// <summary>The tunnel's link was taken down for babeld (no path reaches the peer).</summary>
+    public bool TunnelDown { get; set; }
+    /// <summary>babeld's RTT over the tunnel, and since when it has disagreed with the active path's probe RTT.</summary>
+    public double? BabelRttMs { get; set; }
+    public DateTimeOffset? MismatchSince { get; set; }
+    public bool MismatchReported { get; set; }
     /// <summary>How many events were folded (not Marten's stream version, which Marten keeps itself).</summary>
     public long EventCount { get; set; }
     public DateTimeOffset? LastEventAt { get; set; }

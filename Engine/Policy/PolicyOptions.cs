@@ -16,6 +16,17 @@ public sealed record PolicyOptions
     /// <summary>... and for this long before the switch counts as failed.</summary>
     public TimeSpan ConvergeWithin { get; init; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// How long babeld's RTT for a tunnel takes to follow a change of the underlay (90 %): a disagreement with the
+    /// probes that outlasts it is a PathMismatch. Derived from the Babel settings (see the configuration loader).
+    /// </summary>
+    public TimeSpan BabelConvergence { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>babeld's RTT and the probes' disagree when apart by more than this fraction of the probe RTT, and ...</summary>
+    public const double MismatchFraction = 0.30;
+    /// <summary>... by more than this: sub-millisecond tunnels differ by babeld's own processing.</summary>
+    public const double MismatchMinMs = 5;
+
     /// <summary>A path must have answered within this many of its probe intervals to be usable.</summary>
     public const int FreshIntervals = 3;
 

@@ -61,6 +61,10 @@ public sealed class Rtnetlink : IDisposable
         }
     }
 
+    /// <summary>Sets the link administratively up or down (`ip link set DEV up|down`).</summary>
+    public void SetLinkUp(int index, bool up) =>
+        _socket.Transact(RtnetlinkCodec.EncodeSetLinkUp(index, up, _socket.NextSeq()), $"RTM_NEWLINK {index} {(up ? "up" : "down")}");
+
     public void AddRoute(Route route) => Change(RtnetlinkCodec.RTM_NEWROUTE, route, replace: false, "add");
 
     public void ReplaceRoute(Route route) => Change(RtnetlinkCodec.RTM_NEWROUTE, route, replace: true, "replace");

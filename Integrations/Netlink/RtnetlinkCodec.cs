@@ -83,6 +83,16 @@ internal static class RtnetlinkCodec
         return w.ToArray();
     }
 
+    /// <summary>RTM_NEWLINK changing only IFF_UP (ifi_change), like `ip link set DEV up|down`.</summary>
+    public static byte[] EncodeSetLinkUp(int index, bool up, uint seq)
+    {
+        var w = new NetlinkWriter(RTM_NEWLINK, Ack, seq);
+        w.Put(new IfInfoMsg { Index = index, Flags = up ? IFF_UP : 0, Change = IFF_UP });
+        return w.ToArray();
+    }
+
+    private const uint IFF_UP = 1;
+
     /// <summary>RTM_GETROUTE as `ip route get` sends it: RTM_F_LOOKUP_TABLE so the reply names the table.</summary>
     public static byte[] EncodeGetRoute(RouteQuery query, uint seq)
     {

@@ -15,6 +15,7 @@ internal static class CommandLine
         root.Subcommands.Add(ShowCommand.Create());
         root.Subcommands.Add(ProbeCommand.Create());
         root.Subcommands.Add(ReplayCommand.Create());
+        root.Subcommands.Add(BabelConfigCommand.Create());
         root.Subcommands.Add(DemoCommand.Create());
         root.Subcommands.Add(NetlinkCommands.Create());
         root.Subcommands.Add(WgCommands.Create());

@@ -77,6 +77,12 @@ public static class ConfigurationLoader
         Check(o.Policy.RttSustainMs is >= 0 and <= 3600000, "Policy:RttSustainMs", o.Policy.RttSustainMs, "must be 0..3600000");
         Check(o.Policy.MinSwitchIntervalMs is >= 0 and <= 3600000, "Policy:MinSwitchIntervalMs", o.Policy.MinSwitchIntervalMs, "must be 0..3600000");
         Check(TryParseControl(o.Babel.Control, out _), "Babel:Control", o.Babel.Control, "is not tcp://HOST:PORT or unix:PATH");
+        // babeld keeps intervals in centiseconds in 16 bits; rtt-decay is in 1/256.
+        Check(o.Babel.HelloIntervalMs is >= 10 and <= 655_350, "Babel:HelloIntervalMs", o.Babel.HelloIntervalMs, "must be 10..655350");
+        Check(o.Babel.RttDecay is >= 1 and <= 256, "Babel:RttDecay", o.Babel.RttDecay, "must be 1..256 (in 1/256)");
+        Check(o.Babel.RttMinMs is >= 0 and <= 65_535, "Babel:RttMinMs", o.Babel.RttMinMs, "must be 0..65535");
+        Check(o.Babel.RttMaxMs > o.Babel.RttMinMs && o.Babel.RttMaxMs <= 65_535, "Babel:RttMaxMs", o.Babel.RttMaxMs, "must be above Babel:RttMinMs and at most 65535");
+        Check(o.Babel.MaxRttPenalty is >= 0 and <= 65_535, "Babel:MaxRttPenalty", o.Babel.MaxRttPenalty, "must be 0..65535");
         Check(o.Otlp.Protocol is "grpc" or "http/protobuf", "Otlp:Protocol", o.Otlp.Protocol, "is not grpc or http/protobuf");
         Check(o.History.ProbeRetentionDays is >= 1 and <= 3650, "History:ProbeRetentionDays", o.History.ProbeRetentionDays, "must be 1..3650");
         Check(o.Otlp.Endpoint.Length == 0 || Uri.TryCreate(o.Otlp.Endpoint, UriKind.Absolute, out _), "Otlp:Endpoint", o.Otlp.Endpoint, "is not an absolute URI");
@@ -120,6 +126,10 @@ public static class ConfigurationLoader
                 Check(probePort is >= 1 and <= 65535, $"{pkey}:ProbePort", probePort, "is not a UDP port (1..65535)");
                 peers.Add(new PeerConfig(peerKey, endpoints, probePort));
             }
+            // babeld speaks to one neighbour per tunnel (its hellos are multicast, WireGuard routes by key): a
+            // managed tunnel's link state and RTT are that one peer's.
+            if (itf.Babel && itf.Peers.Count != 1)
+                errors.Add($"{key}:Babel: true needs exactly one peer on {itf.Name} (it has {itf.Peers.Count}): babeld sees a tunnel as one link to one neighbour; give each neighbour its own WireGuard interface");
             interfaces.Add(new InterfaceConfig(itf.Name, fwmark, itf.Babel, peers));
         }
         if (errors.Count > 0)
@@ -135,6 +145,7 @@ public static class ConfigurationLoader
             LossThreshold = o.Probe.LossThreshold,
             ActiveInterval = TimeSpan.FromMilliseconds(o.Probe.ActiveIntervalMs),
             StandbyInterval = TimeSpan.FromMilliseconds(o.Probe.StandbyIntervalMs),
+            BabelConvergence = BabelTunnel.Convergence(o.Babel),
         };
         return new WgRoutedConfig(o, policy, interfaces);
     }

@@ -39,6 +39,15 @@ public sealed class PolicySection
 public sealed class BabelOptions
 {
     public string Control { get; set; } = "tcp://[::1]:33123";
+    /// <summary>
+    /// Settings of a managed tunnel WgRouted adds to babeld (babeld's interface parameters). With these defaults
+    /// babeld's RTT for a tunnel follows a change of the underlay to 90 % in about 10 s (see BabelTunnel).
+    /// </summary>
+    public int HelloIntervalMs { get; set; } = 1000;
+    public int RttDecay { get; set; } = 128;
+    public int RttMinMs { get; set; } = 10;
+    public int RttMaxMs { get; set; } = 120;
+    public int MaxRttPenalty { get; set; } = 96;
 }
 
 public sealed class OtlpOptions

@@ -11,7 +11,8 @@ public sealed class ConfigPublisher(WgRoutedConfig config, Inbox inbox, TimeProv
     {
         var now = time.GetUtcNow();
         foreach (var (itf, peer) in config.Peers)
-            inbox.Post(new PeerConfigured(peer.PublicKey, now, itf.Name, peer.Endpoints.Select(e => e.ToString()).ToList(), peer.ProbePort));
+            inbox.Post(new PeerConfigured(peer.PublicKey, now, itf.Name, peer.Endpoints.Select(e => e.ToString()).ToList(), peer.ProbePort,
+                itf.Babel ? BabelTunnel.Command(itf.Name, config.Options.Babel) : null));
         return Task.CompletedTask;
     }
 

@@ -18,6 +18,7 @@ namespace WgRouted.Service.Daemon;
 public sealed partial class PolicyLoop(
     Inbox inbox, EndpointPolicy policy, Appender appender, ProbeRecorder recorder,
     Mailbox<SwitchCommand> switcher, Mailbox<ProbeSchedule> prober, Mailbox<ResponderCommand> responder,
+    Mailbox<Babel.TunnelCommand> tunnels, Mailbox<Babel.BabelRequest> babel,
     FailoverTraces traces, TimeProvider time, ILogger<PolicyLoop> logger)
     : BackgroundService
 {
@@ -77,7 +78,7 @@ public sealed partial class PolicyLoop(
                 var stamped = h with { At = Stamp() };
                 appender.Post(_hostStream, stamped);
                 // A route, address or link change: every path may have changed, probe them now.
-                prober.Post(new ProbeNow());
+                prober.Post(new ProbeNow(null));
                 break;
             case PeerEvent e:
                 e = e with { At = Stamp() };
@@ -93,6 +94,10 @@ public sealed partial class PolicyLoop(
                 }
                 lock (_gate)
                     state = _table.Step(e, _emitted);
+                // The active path's first unanswered probe: probe every path of the peer at once and fast, so that a
+                // silent loss of every path is known (PeerUnreachable) within LossThreshold active intervals.
+                if (e is ProbeMissed missed && missed.Path == state.Active && state.Find(missed.Path)?.Quality.ConsecutiveMisses == 1)
+                    prober.Post(new ProbeNow(missed.Peer));
                 if (e is ProbeResult probe)
                     recorder.Post(Outcome(probe));
                 else
@@ -159,6 +164,16 @@ public sealed partial class PolicyLoop(
                 case MoveFollowed m:
                     responder.Post(new FollowMove(m));
                     break;
+                case TunnelWithdrawn or TunnelRestored:
+                    LogDecision(logger, e.Peer.Base64, Describe(e));
+                    tunnels.Post(new Babel.TunnelCommand(e));
+                    break;
+                case BabelInterfaceAdded a:
+                    babel.Post(new Babel.BabelRequest(a));
+                    break;
+                case PathMismatch m:
+                    LogMismatch(logger, m.Peer.Base64, m.Active.ToString(), m.BabelRttMs, m.ProbeSrttMs);
+                    break;
             }
         }
     }
@@ -193,6 +208,8 @@ public sealed partial class PolicyLoop(
         EndpointSwitchDecided d => $"switch ({d.Reason}) {(d.From is { } f ? f.ToString() : "none")} => {d.To}",
         PeerUnreachable u => $"unreachable (no usable path; endpoint stays {(u.Active is { } a ? a.ToString() : "unset")})",
         SwitchFailed f => $"switch to {f.Path} failed: {f.Reason}",
+        TunnelWithdrawn w => $"no path: tunnel {w.Interface} taken down for babeld",
+        TunnelRestored r => $"a path answers: tunnel {r.Interface} up again",
         _ => e.GetType().Name,
     };
 
@@ -201,6 +218,9 @@ public sealed partial class PolicyLoop(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Peer {Peer} reaches us at {Seen} again, not {Source}: re-asserting the switch")]
     private static partial void LogUnstuck(ILogger logger, string peer, string seen, string source);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer {Peer}: babeld measures {BabelRtt:0.0} ms over the tunnel, the probes {ProbeRtt:0.0} ms on {Path}: the tunnel is not where WgRouted thinks")]
+    private static partial void LogMismatch(ILogger logger, string peer, string path, double babelRtt, double probeRtt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer}: {Decision}")]
     private static partial void LogDecision(ILogger logger, string peer, string decision);

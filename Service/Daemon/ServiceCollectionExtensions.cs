@@ -18,6 +18,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Mailbox<Probing.SwitchCommand>>();
         services.AddSingleton<Mailbox<Probing.ProbeSchedule>>();
         services.AddSingleton<Mailbox<Probing.ResponderCommand>>();
+        services.AddSingleton<Mailbox<Babel.TunnelCommand>>();
+        services.AddSingleton<Mailbox<Babel.BabelRequest>>();
         services.AddSingleton<FailoverTraces>();
         services.AddSingleton(new Outbox(Path.Combine(config.Options.DataDirectory, "outbox.jsonl")));
         services.AddSingleton<StoreConnector>();
@@ -57,6 +59,7 @@ public static class ServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<Responder>());
         services.AddHostedService(sp => sp.GetRequiredService<Prober>());
         services.AddHostedService<Switcher>();
+        services.AddHostedService<Babel.TunnelLinks>();
         services.AddHostedService<TelemetryGauges>();
         services.AddWgRoutedTelemetry(config);
         return services;

@@ -11,5 +11,5 @@ public sealed record ProbePaths(PeerKey Peer, IReadOnlyList<(CandidatePath Path,
 /// <summary>The peer's active path (probed at the active rate).</summary>
 public sealed record ProbeActive(PeerKey Peer, CandidatePath? Path) : ProbeSchedule;
 
-/// <summary>A host change: probe every path now and at the active rate while things settle.</summary>
-public sealed record ProbeNow : ProbeSchedule;
+/// <summary>Probe every path (of <paramref name="Peer"/>, or of every peer after a host change) now and at the active rate while things settle.</summary>
+public sealed record ProbeNow(PeerKey? Peer) : ProbeSchedule;

@@ -45,8 +45,8 @@ public sealed partial class Prober(
             case ProbeActive a:
                 SetActive(a.Peer, a.Path);
                 break;
-            case ProbeNow:
-                Trigger();
+            case ProbeNow n:
+                Trigger(n.Peer);
                 break;
         }
     }
@@ -110,13 +110,15 @@ public sealed partial class Prober(
         }
     }
 
-    /// <summary>A host change: probe every path now and at the active rate until things settle.</summary>
-    private void Trigger()
+    /// <summary>Probe every path (of one peer) now and at the active rate until things settle.</summary>
+    private void Trigger(PeerKey? peer)
     {
         var now = time.GetUtcNow();
         lock (_lock)
             foreach (var probe in _paths.Values)
             {
+                if (peer is { } only && probe.Peer != only)
+                    continue;
                 probe.NextDue = now;
                 probe.FastUntil = now + SettleTime;
             }

@@ -35,7 +35,8 @@ public sealed class PolicyLoopTests : IDisposable
         _connector = new StoreConnector(config, policy, NullLogger<StoreConnector>.Instance);
         var appender = new Appender(_connector, new Outbox(Path.Combine(_dir, "outbox.jsonl")), _time, NullLogger<Appender>.Instance);
         _recorder = new ProbeRecorder(_ => Task.FromResult(""), _dir, 0, _time, NullLogger<ProbeRecorder>.Instance);
-        _loop = new PolicyLoop(_inbox, policy, appender, _recorder, _switcher, _prober, _responder, new FailoverTraces(), _time, NullLogger<PolicyLoop>.Instance);
+        _loop = new PolicyLoop(_inbox, policy, appender, _recorder, _switcher, _prober, _responder,
+            new Mailbox<Babel.TunnelCommand>(), new Mailbox<Babel.BabelRequest>(), new FailoverTraces(), _time, NullLogger<PolicyLoop>.Instance);
     }
 
     private static List<T> Drain<T>(Mailbox<T> mailbox)
