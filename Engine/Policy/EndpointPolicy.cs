@@ -43,7 +43,14 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 break;
             case BabelNeighbourObserved n:
                 state.BabelRttMs = n.Present ? n.RttMs : null;
+                state.BabelCost = n.Present ? n.Cost : null;
+                state.BabelRttCost = n.Present ? n.RttCost : null;
                 UpdateMismatch(state, e.At);
+                break;
+            case BabelRouteObserved r:
+                state.BabelRoutes.RemoveAll(p => p.Prefix == r.Prefix);
+                if (r.Present)
+                    state.BabelRoutes.Add(new BabelPrefix(r.Prefix, r.Installed, r.Metric));
                 break;
             case TunnelWithdrawn:
                 state.TunnelDown = true;

@@ -57,6 +57,11 @@ public sealed class PeerState
     public bool TunnelDown { get; set; }
     /// <summary>babeld's RTT over the tunnel, and since when it has disagreed with the active path's probe RTT.</summary>
     public double? BabelRttMs { get; set; }
+    /// <summary>babeld's neighbour on the tunnel: its link cost and the part of it the RTT adds (null: no neighbour).</summary>
+    public int? BabelCost { get; set; }
+    public int? BabelRttCost { get; set; }
+    /// <summary>Prefixes babeld has learnt through the tunnel, and whether it installed each.</summary>
+    public List<BabelPrefix> BabelRoutes { get; set; } = [];
     public DateTimeOffset? MismatchSince { get; set; }
     public bool MismatchReported { get; set; }
     /// <summary>How many events were folded (not Marten's stream version, which Marten keeps itself).</summary>
@@ -89,8 +94,11 @@ public sealed class PeerState
         copy.PreferredSources = [.. PreferredSources];
         copy.Resolved = [.. Resolved];
         copy.Sources = [.. Sources];
+        copy.BabelRoutes = [.. BabelRoutes];
         return copy;
     }
 }
 
 public sealed record PreferredSource(IPAddress Dst, IPAddress? Src);
+
+public sealed record BabelPrefix(string Prefix, bool Installed, int Metric);

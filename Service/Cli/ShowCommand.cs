@@ -59,6 +59,14 @@ internal static class ShowCommand
                     latestHandshake = state?.LatestHandshake,
                     endpoint = state?.ObservedEndpoint?.ToString(),
                     paths,
+                    babel = state?.BabelInterface is null ? null : new
+                    {
+                        tunnel = state.TunnelDown ? "down (no path)" : "up",
+                        neighbourCost = state.BabelCost,
+                        rttMs = state.BabelRttMs,
+                        rttCost = state.BabelRttCost,
+                        routes = state.BabelRoutes,
+                    },
                 });
                 if (parse.GetValue(json))
                     continue;
@@ -69,6 +77,13 @@ internal static class ShowCommand
                 foreach (var p in paths)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"  {(p.active ? "*" : " ")} {p.src,-28} -> {p.dst,-32} {p.state,-9} srtt {(p.srttMs is { } r ? $"{r:0.00} ms" : "-"),-10} loss {p.loss:P0}{(p.preferredSource ? "  (kernel's preferred source)" : "")}"));
+                if (state?.BabelInterface is not null)
+                {
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"  babeld: tunnel {(state.TunnelDown ? "down (no path)" : "up")}; neighbour cost {state.BabelCost?.ToString(CultureInfo.InvariantCulture) ?? "- (none)"}, rtt {(state.BabelRttMs is { } b ? $"{b:0.00} ms" : "-")}, rttcost {state.BabelRttCost?.ToString(CultureInfo.InvariantCulture) ?? "-"}"));
+                    foreach (var route in state.BabelRoutes)
+                        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    route {route.Prefix} metric {route.Metric}{(route.Installed ? " installed" : "")}"));
+                }
             }
             if (parse.GetValue(json))
                 Console.WriteLine(JsonSerializer.Serialize(rows, EventJson.Create(indented: true)));

@@ -1,4 +1,4 @@
-using System.Globalization;
+using WgRouted.Integrations.Babel;
 
 namespace WgRouted.Service.Configuration;
 
@@ -20,12 +20,22 @@ public static class BabelTunnel
         return TimeSpan.FromMilliseconds(samples * HellosPerIhu * babel.HelloIntervalMs);
     }
 
-    /// <summary>The babeld interface line (configuration file or read-write control socket) for a managed tunnel.</summary>
-    public static string Command(string interfaceName, BabelOptions babel)
+    /// <summary>The interface parameters of a managed tunnel: a tunnel (timestamps: babeld measures its RTT) with these settings.</summary>
+    public static BabelInterfaceConfig Config(BabelOptions babel)
     {
         ArgumentNullException.ThrowIfNull(babel);
-        return string.Create(CultureInfo.InvariantCulture,
-            $"interface {interfaceName} type tunnel enable-timestamps true hello-interval {babel.HelloIntervalMs / 1000.0:0.###} " +
-            $"rtt-decay {babel.RttDecay} rtt-min {babel.RttMinMs} rtt-max {babel.RttMaxMs} max-rtt-penalty {babel.MaxRttPenalty}");
+        return new BabelInterfaceConfig
+        {
+            Type = BabelInterfaceType.Tunnel,
+            EnableTimestamps = true,
+            HelloInterval = TimeSpan.FromMilliseconds(babel.HelloIntervalMs),
+            RttDecay = babel.RttDecay,
+            RttMin = TimeSpan.FromMilliseconds(babel.RttMinMs),
+            RttMax = TimeSpan.FromMilliseconds(babel.RttMaxMs),
+            MaxRttPenalty = babel.MaxRttPenalty,
+        };
     }
+
+    /// <summary>The babeld interface line (configuration file or read-write control socket) for a managed tunnel.</summary>
+    public static string Command(string interfaceName, BabelOptions babel) => BabelCommand.Interface(interfaceName, Config(babel)).Text;
 }

@@ -60,6 +60,7 @@ public static class ServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<Prober>());
         services.AddHostedService<Switcher>();
         services.AddHostedService<Babel.TunnelLinks>();
+        services.AddHostedService<Babel.BabelBridge>();
         services.AddHostedService<TelemetryGauges>();
         services.AddWgRoutedTelemetry(config);
         return services;

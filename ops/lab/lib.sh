@@ -19,6 +19,10 @@ STATE_DIR=/run/wgrlab
 PIDS=()
 WGR_PIDS=()
 LAB_UP=0
+# Scenarios with more routers (f: babeld) add their namespaces, WireGuard interfaces and wg-routed roles here.
+EXTRA_NS=()
+EXTRA_WG=()
+WGR_ROLES=(router peer)
 
 # Background processes are started as `ip netns exec NS PROGRAM ... &` (ip execs PROGRAM), never through a
 # shell function, so that $! is the program's own PID and teardown kills exactly it.
@@ -279,6 +283,9 @@ lab_down() {
     ip netns del "$NS_R" 2>/dev/null || true
     ip netns del "$NS_I" 2>/dev/null || true
     ip netns del "$NS_P" 2>/dev/null || true
+    local x
+    for x in "${EXTRA_NS[@]}"; do ip netns del "$x" 2>/dev/null || true; done
+    for x in "${EXTRA_WG[@]}"; do rm -f "/var/run/wireguard/$x.sock"; done
     rm -f "$STATE_DIR/$ID"
     rm -f "/var/run/wireguard/$WG_R.sock" "/var/run/wireguard/$WG_P.sock"
     if [[ ${LAB_KEEP:-0} == 1 ]]; then log "kept $RUN"; else rm -rf "$RUN"; fi
@@ -291,7 +298,7 @@ lab_down() {
 # LAB_REPLAY_OUT=DIR keeps the router's timeline (replay-router.txt) and picture (replay-router.svg) there.
 replay_runs() {
     local role out
-    for role in router peer; do
+    for role in "${WGR_ROLES[@]}"; do
         out="$RUN/replay-$role.json"
         if "$WGROUTED_BIN" replay --config "$RUN/wgrouted-$role.json" --verify --json >"$out" 2>"$RUN/replay-$role.err"; then
             echo "RESULT scenario=replay-$role mode=$MODE verify=ok $(jq -r '[.[] | .verify.recorded] | "outputs=\(add // 0) peers=\(length)"' "$out") differences=0"
@@ -318,7 +325,7 @@ replay_runs() {
 # one whose PID was lost): TERM, then KILL.
 sweep_namespaces() {
     local ns p left i
-    for ns in "$NS_R" "$NS_I" "$NS_P"; do
+    for ns in "$NS_R" "$NS_I" "$NS_P" "${EXTRA_NS[@]}"; do
         [[ -e /run/netns/$ns ]] || continue
         for p in $(ip netns pids "$ns" 2>/dev/null); do
             log "still in $ns: pid $p ($(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -c1-80)): SIGTERM"
@@ -327,13 +334,13 @@ sweep_namespaces() {
     done
     for ((i = 0; i < 30; i++)); do
         left=""
-        for ns in "$NS_R" "$NS_I" "$NS_P"; do
+        for ns in "$NS_R" "$NS_I" "$NS_P" "${EXTRA_NS[@]}"; do
             [[ -e /run/netns/$ns ]] && left+=$(ip netns pids "$ns" 2>/dev/null)
         done
         [[ -z $left ]] && return 0
         sleep 0.1
     done
-    for ns in "$NS_R" "$NS_I" "$NS_P"; do
+    for ns in "$NS_R" "$NS_I" "$NS_P" "${EXTRA_NS[@]}"; do
         [[ -e /run/netns/$ns ]] || continue
         for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
     done
@@ -350,7 +357,7 @@ lab_clean() {
             continue
         fi
         ID=$(basename "$f") NS_R=wgr${ID}r NS_I=wgr${ID}i NS_P=wgr${ID}p WG_R=wgr${ID}r0 WG_P=wgr${ID}p0 RUN=$run
-        PIDS=() WGR_PIDS=() LAB_UP=1
+        PIDS=() WGR_PIDS=() LAB_UP=1 EXTRA_NS=("wgr${ID}q") EXTRA_WG=("wgr${ID}r1" "wgr${ID}r2" "wgr${ID}p1" "wgr${ID}q2")
         [[ $RUN == /tmp/wgrlab.$ID.* ]] || RUN=/nonexistent
         for p in $(pgrep -f -- "postgres -D $RUN/" || true); do kill -INT "$p" 2>/dev/null || true; done
         lab_down

@@ -1,0 +1,250 @@
+# shellcheck shell=bash disable=SC2034  # sourced by ops/lab/run after lib.sh
+# Scenario f: babeld chooses between two tunnels, WgRouted keeps each on a working path.
+#
+#   router (wgr<ID>r)  upa/upb to inet as in the other scenarios
+#   peer 1 (wgr<ID>p)  pe0 198.18.3.2/24 fd00:3::2/64   (inet's pp)
+#   peer 2 (wgr<ID>q)  qe0 198.18.4.2/24 fd00:4::2/64   (inet's qq)
+#   tunnels: router wgr<ID>r1 198.19.1.1/30 fe80::1 <-> peer 1 wgr<ID>p1 198.19.1.2/30 fe80::2
+#            router wgr<ID>r2 198.19.2.1/30 fe80::1 <-> peer 2 wgr<ID>q2 198.19.2.2/30 fe80::2
+#   both peers announce 198.19.100.1/32 (on lo) with babeld; the router prefers peer 1 (an `in` filter adds 160 to
+#   routes over peer 2's tunnel).
+# babeld runs in all three with its default 4 s hellos; its control socket is a unix path in the run directory.
+
+ANYCAST=198.19.100.1 PEER2_4=198.18.4.2 PEER2_6=fd00:4::2
+
+babel_up() {
+    ID=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
+    NS_R=wgr${ID}r NS_I=wgr${ID}i NS_P=wgr${ID}p NS_Q=wgr${ID}q
+    WG_R=wgr${ID}r1 WG_R2=wgr${ID}r2 WG_P=wgr${ID}p1 WG_Q=wgr${ID}q2
+    EXTRA_NS=("$NS_Q")
+    EXTRA_WG=("$WG_R2" "$WG_Q")
+    WGR_ROLES=(router peer peer2)
+    RUN=$(mktemp -d "/tmp/wgrlab.$ID.XXXX")
+    chmod 700 "$RUN"
+    : >"$RUN/events"
+    LAB_UP=1
+    mkdir -p "$STATE_DIR"
+    echo "$$ $RUN" >"$STATE_DIR/$ID"
+    log "lab $ID (babeld): namespaces $NS_R $NS_I $NS_P $NS_Q, run dir $RUN"
+    local ns
+    for ns in "$NS_R" "$NS_I" "$NS_P" "$NS_Q"; do
+        ip netns add "$ns"
+        ip -n "$ns" link set lo up
+        ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+            net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+    done
+    ix sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1
+    ip link add upa netns "$NS_R" type veth peer name ra netns "$NS_I"
+    ip link add upb netns "$NS_R" type veth peer name rb netns "$NS_I"
+    ip link add pp netns "$NS_I" type veth peer name pe0 netns "$NS_P"
+    ip link add qq netns "$NS_I" type veth peer name qe0 netns "$NS_Q"
+    ip -n "$NS_I" addr add 198.18.1.1/24 dev ra
+    ip -n "$NS_I" addr add 198.18.2.1/24 dev rb
+    ip -n "$NS_I" addr add fd00:2::1/64 dev rb nodad
+    ip -n "$NS_I" addr add 198.18.3.1/24 dev pp
+    ip -n "$NS_I" addr add fd00:3::1/64 dev pp nodad
+    ip -n "$NS_I" addr add 198.18.4.1/24 dev qq
+    ip -n "$NS_I" addr add fd00:4::1/64 dev qq nodad
+    for l in ra rb pp qq; do ip -n "$NS_I" link set "$l" up; done
+    local who dev a4 a6 gw4 gw6
+    for who in P Q; do
+        if [[ $who == P ]]; then ns=$NS_P dev=pe0 a4=198.18.3.2 a6=fd00:3::2 gw4=198.18.3.1 gw6=fd00:3::1
+        else ns=$NS_Q dev=qe0 a4=198.18.4.2 a6=fd00:4::2 gw4=198.18.4.1 gw6=fd00:4::1; fi
+        ip -n "$ns" addr add $a4/24 dev $dev
+        ip -n "$ns" addr add $a6/64 dev $dev nodad
+        ip -n "$ns" link set $dev up
+        ip -n "$ns" route add default via $gw4
+        ip -n "$ns" -6 route add default via $gw6
+        ip -n "$ns" addr add $ANYCAST/32 dev lo
+    done
+    ip -n "$NS_R" addr add $A_SRC/24 dev upa
+    ip -n "$NS_R" addr add $B_SRC/24 dev upb
+    ip -n "$NS_R" addr add $B6_SRC/64 dev upb nodad
+    ip -n "$NS_R" link set upa up
+    ip -n "$NS_R" link set upb up
+    routes_a add
+    ip -n "$NS_R" route add default via $B_GW dev upb metric 200
+    ip -n "$NS_R" route add default via $B_GW dev upb table 102
+    ip -n "$NS_R" -6 route add default via $B6_GW dev upb metric 200
+    ip -n "$NS_R" -6 route add default via $B6_GW dev upb table 102
+    ip -n "$NS_R" rule add from $A_SRC lookup 101 pref 1001
+    ip -n "$NS_R" rule add from $B_SRC lookup 102 pref 1002
+    ip -n "$NS_R" -6 rule add from $B6_SRC lookup 102 pref 1002
+    counters_up
+    babel_wireguard_up
+    babel_wgrouted_up
+    babel_babeld_up
+    # Neighbours need a few hellos, routes an update: with 4 s hellos, up to half a minute.
+    wait_for 600 0.1 babel_route_via "$WG_R" || { log "babeld did not route $ANYCAST via $WG_R"; return 1; }
+    log "babeld routes $ANYCAST via $WG_R"
+}
+
+# One WireGuard interface per neighbour (babeld's hellos are multicast): allowed-ips everything, babeld routes.
+babel_tunnel() { # NS IFACE KEY PEERPUB LOCAL4 LISTENPORT [ENDPOINT]
+    local ns=$1 itf=$2 key=$3 pub=$4 local4=$5 port=$6 endpoint=${7:-}
+    start_wg "$ns" "$itf"
+    if [[ -n $endpoint ]]; then
+        ip netns exec "$ns" wg set "$itf" listen-port "$port" private-key "$key" \
+            peer "$pub" allowed-ips 0.0.0.0/0,::/0 endpoint "$endpoint" persistent-keepalive "$KEEPALIVE"
+    else
+        ip netns exec "$ns" wg set "$itf" listen-port "$port" private-key "$key" \
+            peer "$pub" allowed-ips 0.0.0.0/0,::/0 persistent-keepalive "$KEEPALIVE"
+    fi
+    ip -n "$ns" addr add "$local4" dev "$itf"
+    # WireGuard interfaces get no link-local address by themselves; babeld speaks from one.
+    local host=${local4%%/*}
+    ip -n "$ns" addr add "fe80::${host##*.}/64" dev "$itf" nodad
+    # A tun device is not MULTICAST by default: babeld's hellos to ff02::1:6 would get ENETUNREACH.
+    ip -n "$ns" link set "$itf" multicast on
+    ip -n "$ns" link set "$itf" up
+}
+
+babel_wireguard_up() {
+    (umask 077 && for k in router router2 peer peer2; do wg genkey >"$RUN/$k.key"; done)
+    RPUB=$(wg pubkey <"$RUN/router.key") RPUB2=$(wg pubkey <"$RUN/router2.key")
+    PPUB=$(wg pubkey <"$RUN/peer.key") QPUB=$(wg pubkey <"$RUN/peer2.key")
+    babel_tunnel "$NS_P" "$WG_P" "$RUN/peer.key" "$RPUB" 198.19.1.2/30 51820
+    babel_tunnel "$NS_Q" "$WG_Q" "$RUN/peer2.key" "$RPUB2" 198.19.2.2/30 51820
+    babel_tunnel "$NS_R" "$WG_R" "$RUN/router.key" "$PPUB" 198.19.1.1/30 51820 "$PEER4:51820"
+    babel_tunnel "$NS_R" "$WG_R2" "$RUN/router2.key" "$QPUB" 198.19.2.1/30 51822 "$PEER2_4:51820"
+}
+
+# babeld in a namespace: NAME NS ROUTERID [interface lines...]
+babeld_start() {
+    local name=$1 ns=$2 id=$3
+    shift 3
+    {
+        echo "router-id $id"
+        echo "local-path-readwrite $RUN/babeld-$name.sock"
+        for line in "$@"; do echo "$line"; done
+    } >"$RUN/babeld-$name.conf"
+    ip netns exec "$ns" babeld -c "$RUN/babeld-$name.conf" -I "$RUN/babeld-$name.pid" -S "$RUN/babeld-$name.state" \
+        -L "$RUN/babeld-$name.log" &
+    PIDS+=($!)
+    eval "BABELD_$name=$!"
+    wait_for 50 0.1 test -S "$RUN/babeld-$name.sock" || { log "babeld $name did not start"; return 1; }
+}
+
+babel_babeld_up() {
+    local peer=("redistribute local ip $ANYCAST/32 allow" "redistribute local deny")
+    babeld_start p "$NS_P" 02:00:00:00:00:02 "interface $WG_P type tunnel" "${peer[@]}"
+    babeld_start q "$NS_Q" 02:00:00:00:00:03 "interface $WG_Q type tunnel" "${peer[@]}"
+    # With wg-routed, the tunnel to peer 1 is left out: wg-routed adds it (babeld refuses to start with none).
+    # Peer 2 is the backup: routes learnt over its tunnel cost 160 more.
+    local router=("interface $WG_R2 type tunnel" "in if $WG_R2 metric 160")
+    [[ $MODE == wgrouted ]] || router=("interface $WG_R type tunnel" "${router[@]}")
+    babeld_start r "$NS_R" 02:00:00:00:00:01 "${router[@]}" "redistribute local deny"
+}
+
+# The device babeld's route to the anycast address leaves by: babel_route_via DEV
+babel_route_via() { rx ip -o route get $ANYCAST 2>/dev/null | grep -q "dev $1 "; }
+
+babel_wgrouted_up() {
+    MODE=stock
+    [[ ${WGROUTED:-0} == 1 && -x ${WGROUTED_BIN:-} ]] || return 0
+    MODE=wgrouted
+    local probe=${WGROUTED_PROBE_PORT:-51821} otlp=""
+    cat >"$RUN/wgrouted-router.json" <<EOC
+{
+  "DataDirectory": "$RUN/wgrouted-router",
+  "Probe": { "Port": $probe },
+  "Babel": { "Control": "unix:$RUN/babeld-r.sock", "HelloIntervalMs": ${LAB_F_HELLO_MS:-4000} },
+  "Interfaces": [
+    { "Name": "$WG_R", "Fwmark": "0x5157", "Babel": true,
+      "Peers": [ { "PublicKey": "$PPUB", "Endpoints": ["$PEER4:51820", "[$PEER6]:51820"] } ] },
+    { "Name": "$WG_R2", "Fwmark": "0x5158", "Babel": true,
+      "Peers": [ { "PublicKey": "$QPUB", "Endpoints": ["$PEER2_4:51820", "[$PEER2_6]:51820"] } ] } ]
+}
+EOC
+    local role ns pub itf
+    for role in peer peer2; do
+        if [[ $role == peer ]]; then ns=$NS_P pub=$RPUB itf=$WG_P; else ns=$NS_Q pub=$RPUB2 itf=$WG_Q; fi
+        cat >"$RUN/wgrouted-$role.json" <<EOC
+{
+  "DataDirectory": "$RUN/wgrouted-$role",
+  "Probe": { "Port": $probe },
+  "Interfaces": [ { "Name": "$itf", "Fwmark": "0x5157", "Peers": [ { "PublicKey": "$pub", "Endpoints": [] } ] } ]
+}
+EOC
+    done
+    for role in router peer peer2; do
+        case $role in router) ns=$NS_R ;; peer) ns=$NS_P ;; peer2) ns=$NS_Q ;; esac
+        mkdir -p "$RUN/wgrouted-$role"
+        "$WGROUTED_BIN" check-config --config "$RUN/wgrouted-$role.json" >&2 || { log "wgrouted-$role.json is invalid"; return 1; }
+        ip netns exec "$ns" "$WGROUTED_BIN" run --config "$RUN/wgrouted-$role.json" >"$RUN/wgrouted-$role.log" 2>&1 &
+        WGR_PIDS+=($!)
+        log "wg-routed ($role) pid $! in $ns"
+    done
+    sleep "${WGROUTED_SETTLE:-3}"
+}
+
+# A sampler of babeld's choice: "ms dev" every 20 ms for SECONDS (bounded).
+start_route_sampler() { # SECONDS
+    local n=$(($1 * 50))
+    (for ((i = 0; i < n; i++)); do
+        echo "$(now_ms) $(rx ip -o route get $ANYCAST 2>/dev/null | grep -o 'dev [^ ]*' | cut -d' ' -f2)"
+        sleep 0.02
+    done) >"$RUN/routes" &
+    SAMPLER=$!
+}
+
+# First sample at or after FROM_MS whose device is DEV: ms after FROM_MS, or never.
+route_moved_to() { # FROM_MS DEV
+    awk -v from="$1" -v dev="$2" '$1 >= from && $2 == dev { print $1 - from; found = 1; exit } END { if (!found) print "never" }' "$RUN/routes"
+}
+
+scenario_f() {
+    local hold=${LAB_F_HOLD:-20} after=${LAB_F_AFTER:-10}
+    babel_up
+    local total=$((3 + hold + after))
+    start_route_sampler $total
+    # Pings to the anycast address through whichever tunnel babeld chose: one every 20 ms.
+    rx ping -n -i 0.02 -W 1 -w "$total" $ANYCAST >"$RUN/ping" 2>&1 &
+    PINGER=$!
+    PIDS+=($PINGER)
+    pause 3
+    local fail restore
+    fail=$(now_ms)
+    event "every underlay path to peer 1 dropped in inet"
+    fault_add ip daddr $PEER4 drop
+    fault_add ip saddr $PEER4 drop
+    fault_add ip6 daddr $PEER6 drop
+    fault_add ip6 saddr $PEER6 drop
+    pause "$hold"
+    restore=$(now_ms)
+    event "peer 1 reachable again"
+    fault_clear
+    wait_pid "$PINGER"
+    wait_pid "$SAMPLER"
+    local sent recv
+    sent=$(grep -o '[0-9]* packets transmitted' "$RUN/ping" | cut -d' ' -f1)
+    recv=$(grep -o '[0-9]* received' "$RUN/ping" | cut -d' ' -f1)
+    result f "route_to_peer2_ms=$(route_moved_to "$fail" "$WG_R2")" "route_back_to_peer1_ms=$(route_moved_to "$restore" "$WG_R")" \
+        "pings_lost=$((${sent:-0} - ${recv:-0}))" "ping_sent=${sent:-0}" "fault_window_ms=$((restore - fail))"
+    if [[ $MODE == wgrouted && ${LAB_F_RESTART:-1} == 1 ]]; then
+        babel_restart_babeld
+    fi
+    lab_down
+}
+
+# babeld on the router killed and started again: how long until the tunnel wg-routed manages is back in its dump.
+babel_restart_babeld() {
+    kill -TERM "$BABELD_r" 2>/dev/null || true
+    wait_pid "$BABELD_r"
+    local restarted back
+    rm -f "$RUN/babeld-r.sock"
+    restarted=$(now_ms)
+    ip netns exec "$NS_R" babeld -c "$RUN/babeld-r.conf" -I "$RUN/babeld-r.pid" -S "$RUN/babeld-r.state" -L "$RUN/babeld-r.log" &
+    BABELD_r=$!
+    PIDS+=($BABELD_r)
+    wait_for 100 0.02 test -S "$RUN/babeld-r.sock" || { log "babeld did not restart"; return 0; }
+    back=never
+    for ((i = 0; i < 250; i++)); do
+        if printf 'dump\nquit\n' | timeout 1 socat - "UNIX-CONNECT:$RUN/babeld-r.sock" 2>/dev/null | grep -q "interface $WG_R "; then
+            back=$(($(now_ms) - restarted))
+            break
+        fi
+        sleep 0.02
+    done
+    result f-babeld-restart "interface_back_ms=$back"
+}
