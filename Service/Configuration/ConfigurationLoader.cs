@@ -3,6 +3,7 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using WgRouted.Engine;
 using WgRouted.Engine.Policy;
+using WgRouted.Integrations.Babel;
 
 namespace WgRouted.Service.Configuration;
 
@@ -76,13 +77,14 @@ public static class ConfigurationLoader
         Check(o.Policy.RttImprovementMinMs is >= 0 and <= 10000, "Policy:RttImprovementMinMs", o.Policy.RttImprovementMinMs, "must be 0..10000");
         Check(o.Policy.RttSustainMs is >= 0 and <= 3600000, "Policy:RttSustainMs", o.Policy.RttSustainMs, "must be 0..3600000");
         Check(o.Policy.MinSwitchIntervalMs is >= 0 and <= 3600000, "Policy:MinSwitchIntervalMs", o.Policy.MinSwitchIntervalMs, "must be 0..3600000");
-        Check(TryParseControl(o.Babel.Control, out _), "Babel:Control", o.Babel.Control, "is not tcp://HOST:PORT or unix:PATH");
-        // babeld keeps intervals in centiseconds in 16 bits; rtt-decay is in 1/256.
-        Check(o.Babel.HelloIntervalMs is >= 10 and <= 655_350, "Babel:HelloIntervalMs", o.Babel.HelloIntervalMs, "must be 10..655350");
+        Check(TryParseControl(o.Babel.Control, out _), "Babel:Control", o.Babel.Control, "is not tcp://ADDRESS:PORT (a literal address, IPv6 in brackets) or unix:PATH");
+        // babeld's ranges (configuration.c): intervals 1 ms..655.35 s, rtt-decay in 1/256, rtt-min and rtt-max above 0,
+        // max-rtt-penalty 1..65535; it answers `bad` outside them.
+        Check(o.Babel.HelloIntervalMs is >= 1 and <= 655_350, "Babel:HelloIntervalMs", o.Babel.HelloIntervalMs, "must be 1..655350");
         Check(o.Babel.RttDecay is >= 1 and <= 256, "Babel:RttDecay", o.Babel.RttDecay, "must be 1..256 (in 1/256)");
-        Check(o.Babel.RttMinMs is >= 0 and <= 65_535, "Babel:RttMinMs", o.Babel.RttMinMs, "must be 0..65535");
+        Check(o.Babel.RttMinMs is >= 1 and <= 65_535, "Babel:RttMinMs", o.Babel.RttMinMs, "must be 1..65535");
         Check(o.Babel.RttMaxMs > o.Babel.RttMinMs && o.Babel.RttMaxMs <= 65_535, "Babel:RttMaxMs", o.Babel.RttMaxMs, "must be above Babel:RttMinMs and at most 65535");
-        Check(o.Babel.MaxRttPenalty is >= 0 and <= 65_535, "Babel:MaxRttPenalty", o.Babel.MaxRttPenalty, "must be 0..65535");
+        Check(o.Babel.MaxRttPenalty is >= 1 and <= 65_535, "Babel:MaxRttPenalty", o.Babel.MaxRttPenalty, "must be 1..65535");
         Check(o.Otlp.Protocol is "grpc" or "http/protobuf", "Otlp:Protocol", o.Otlp.Protocol, "is not grpc or http/protobuf");
         Check(o.History.ProbeRetentionDays is >= 1 and <= 3650, "History:ProbeRetentionDays", o.History.ProbeRetentionDays, "must be 1..3650");
         Check(o.Otlp.Endpoint.Length == 0 || Uri.TryCreate(o.Otlp.Endpoint, UriKind.Absolute, out _), "Otlp:Endpoint", o.Otlp.Endpoint, "is not an absolute URI");
@@ -159,21 +161,8 @@ public static class ConfigurationLoader
         return ok && fwmark != 0;
     }
 
-    public static bool TryParseControl(string text, out EndPoint? endpoint)
-    {
-        endpoint = null;
-        if (text.StartsWith("unix:", StringComparison.Ordinal) && text.Length > 5)
-        {
-            endpoint = new System.Net.Sockets.UnixDomainSocketEndPoint(text[5..]);
-            return true;
-        }
-        if (text.StartsWith("tcp://", StringComparison.Ordinal) && Endpoint.TryParse(text[6..], out var e, out _))
-        {
-            endpoint = new IPEndPoint(e.Address, e.Port);
-            return true;
-        }
-        return false;
-    }
+    /// <summary>One parser for the setting and the client that connects to it.</summary>
+    public static bool TryParseControl(string text, out EndPoint? endpoint) => BabelEndpoint.TryParse(text, out endpoint);
 
     private static bool IsInterfaceName(string name) =>
         name.Length is >= 1 and <= 15 && name != "." && name != ".." && !name.Any(c => c is '/' or ':' || char.IsWhiteSpace(c));

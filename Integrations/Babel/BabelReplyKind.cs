@@ -1,0 +1,8 @@
+namespace WgRouted.Integrations.Babel;
+
+public enum BabelReplyKind
+{
+    Ok,
+    No,
+    Bad,
+}

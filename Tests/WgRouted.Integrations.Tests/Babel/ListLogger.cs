@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Logging;
+
+namespace WgRouted.Integrations.Tests.Babel;
+
+/// <summary>Keeps every log entry, to check what an operator would read.</summary>
+internal sealed class ListLogger<T> : ILogger<T>
+{
+    private readonly List<(LogLevel Level, string Message)> _entries = [];
+
+    public IReadOnlyList<(LogLevel Level, string Message)> Entries
+    {
+        get
+        {
+            lock (_entries)
+                return [.. _entries];
+        }
+    }
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+    {
+        lock (_entries)
+            _entries.Add((logLevel, formatter(state, exception)));
+    }
+}
