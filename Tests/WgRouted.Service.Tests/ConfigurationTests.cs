@@ -76,6 +76,11 @@ public sealed class ConfigurationTests : IDisposable
     [InlineData("\"DataDirectory\": \"relative/dir\"", "DataDirectory: 'relative/dir' must be an absolute path")]
     [InlineData("\"Babel\": { \"Control\": \"udp://x\" }", "Babel:Control: 'udp://x'")]
     [InlineData("\"Otlp\": { \"Endpoint\": \"not a uri\" }", "Otlp:Endpoint: 'not a uri'")]
+    [InlineData("\"Otlp\": { \"Protocol\": \"http/json\" }", "Otlp:Protocol: 'http/json' is not grpc or http/protobuf")]
+    [InlineData("\"History\": { \"ProbeRetentionDays\": 0 }", "History:ProbeRetentionDays: '0' must be 1..3650")]
+    [InlineData("\"Babel\": { \"RttDecay\": 300 }", "Babel:RttDecay: '300' must be 1..256")]
+    [InlineData("\"Babel\": { \"RttMinMs\": 50, \"RttMaxMs\": 40 }", "Babel:RttMaxMs: '40' must be above Babel:RttMinMs")]
+    [InlineData("\"Babel\": { \"HelloIntervalMs\": 0 }", "Babel:HelloIntervalMs: '0' must be 1..655350")]
     public void A_bad_value_names_its_key_and_value(string section, string expected)
     {
         var e = Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(Write("{" + section + "}"), new Dictionary<string, string?>()));
@@ -94,6 +99,26 @@ public sealed class ConfigurationTests : IDisposable
     {
         var e = Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(Write(Valid(peer)), new Dictionary<string, string?>()));
         Assert.Contains(e.Errors, m => m.Contains(expected, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_babel_interface_with_two_peers_is_refused_saying_why()
+    {
+        var second = $$"""{ "PublicKey": "{{Key}}", "Endpoints": [] }, { "PublicKey": "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", "Endpoints": [] }""";
+        var e = Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(Write(Valid(second)), new Dictionary<string, string?>()));
+        Assert.Contains(e.Errors, m => m.StartsWith("Interfaces:0:Babel: true needs exactly one peer on wg0 (it has 2)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Babel_settings_give_the_tunnel_command_and_babelds_convergence()
+    {
+        var config = ConfigurationLoader.Load(Write(Valid()), new Dictionary<string, string?>());
+        // hello 1 s, decay 128: an IHU sample every 3 s, 90 % after ln 0.1 / ln 0.5 = 3.32 samples.
+        Assert.Equal(9966, config.Policy.BabelConvergence.TotalMilliseconds, 0);
+        Assert.Equal("interface wg0 type tunnel enable-timestamps true hello-interval 1 rtt-decay 128 rtt-min 10 rtt-max 120 max-rtt-penalty 96",
+            BabelTunnel.Command("wg0", config.Options.Babel));
+        // babeld's own defaults (hello 4 s, decay 42): half after ~47 s, 90 % after ~154 s.
+        Assert.Equal(154, BabelTunnel.Convergence(new BabelOptions { HelloIntervalMs = 4000, RttDecay = 42 }).TotalSeconds, 0);
     }
 
     [Theory]

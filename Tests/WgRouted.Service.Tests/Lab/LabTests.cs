@@ -140,6 +140,22 @@ public sealed class LabTests
         Assert.NotEqual(result["delayed_uplink"], result["src_end_of_delay"]);
     }
 
+    /// <summary>
+    /// babeld over two tunnels, every underlay path to the preferred peer silently dropped: WgRouted takes that tunnel
+    /// down and babeld routes around it at once (babeld alone: its hello timeouts, 9 to 15 s); babeld restarted gets
+    /// the tunnel WgRouted manages back from WgRouted.
+    /// </summary>
+    [Fact]
+    public void With_wg_routed_babeld_routes_around_a_silently_dead_tunnel_within_a_second()
+    {
+        var run = RunLab(["f"], wgRouted: true, seconds: 150, ("LAB_F_HOLD", "8"), ("LAB_F_AFTER", "3"));
+        AssertReplayed(run);
+        var result = Single(run, "f");
+        Assert.True(Ms(result["route_to_peer2_ms"]) <= 1000 + CiMarginMs, string.Join(' ', result));
+        var restart = Single(run, "f-babeld-restart");
+        Assert.True(Ms(restart["interface_back_ms"]) <= 2000, string.Join(' ', restart));
+    }
+
     private static int Ms(string value) =>
         value == "never" ? int.MaxValue : int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 
