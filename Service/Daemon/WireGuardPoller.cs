@@ -13,7 +13,7 @@ namespace WgRouted.Service.Daemon;
 /// configured peers (handshakes, endpoints, peers added or removed).
 /// </summary>
 public sealed partial class WireGuardPoller(
-    WgRoutedConfig config, WireGuardControl control, Inbox inbox, TimeProvider time, ILogger<WireGuardPoller> logger)
+    WgRoutedConfig config, WireGuardControl control, Probing.Keyring keyring, Inbox inbox, TimeProvider time, ILogger<WireGuardPoller> logger)
     : BackgroundService
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(1);
@@ -51,6 +51,10 @@ public sealed partial class WireGuardPoller(
         if (_errors.Remove(itf.Name))
             LogReadRecovered(logger, itf.Name);
         _devices.TryGetValue(itf.Name, out var previous);
+        // A device recreated (wireguard-go restarted, the interface deleted and added) comes back without our fwmark
+        // and maybe with another key: mark it again, and derive the probe keys afresh.
+        if (current.FirewallMark != itf.Fwmark || (previous is not null && previous.PublicKey != current.PublicKey))
+            Readopt(itf, current);
         _devices[itf.Name] = current;
         var configured = itf.Peers.ToDictionary(p => p.PublicKey.Base64, p => p.PublicKey, StringComparer.Ordinal);
         var now = time.GetUtcNow();
@@ -75,6 +79,26 @@ public sealed partial class WireGuardPoller(
             }
         }
     }
+
+    private void Readopt(InterfaceConfig itf, WireGuardDevice current)
+    {
+        keyring.Invalidate(itf.Name);
+        try
+        {
+            control.SetFirewallMark(itf.Name, itf.Fwmark);
+            LogReadopted(logger, itf.Name, current.FirewallMark, itf.Fwmark);
+        }
+        catch (Exception e) when (e is NetlinkException or IOException or InvalidDataException or System.Net.Sockets.SocketException)
+        {
+            LogReadoptFailed(logger, itf.Name, e.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard device {Device} has fwmark {Found}, not {Wanted} (recreated?): marked again, probe keys derived afresh")]
+    private static partial void LogReadopted(ILogger logger, string device, uint found, uint wanted);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cannot set the fwmark of WireGuard device {Device} again: {Error}")]
+    private static partial void LogReadoptFailed(ILogger logger, string device, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read WireGuard device {Device}: {Error}")]
     private static partial void LogReadFailed(ILogger logger, string device, string error);

@@ -32,6 +32,7 @@ internal sealed class FakeUapi : IDisposable
 
     public byte[] PrivateKey { get; }
     public ushort ListenPort { get; }
+    public uint FirewallMark { get; private set; }
 
     /// <summary>Every `set` request's body, in order.</summary>
     public List<string> Sets { get; } = [];
@@ -79,6 +80,8 @@ internal sealed class FakeUapi : IDisposable
             {
                 var sb = new StringBuilder();
                 sb.Append($"private_key={Convert.ToHexStringLower(PrivateKey)}\nlisten_port={ListenPort}\n");
+                if (FirewallMark != 0)
+                    sb.Append($"fwmark={FirewallMark}\n");
                 foreach (var (key, endpoint) in _endpoints)
                 {
                     sb.Append($"public_key={key}\n");
@@ -96,7 +99,9 @@ internal sealed class FakeUapi : IDisposable
             foreach (var line in body.Split('\n'))
             {
                 var (key, value) = (line[..line.IndexOf('=', StringComparison.Ordinal)], line[(line.IndexOf('=', StringComparison.Ordinal) + 1)..]);
-                if (key == "public_key")
+                if (key == "fwmark")
+                    FirewallMark = uint.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
+                else if (key == "public_key")
                     peer = _endpoints.ContainsKey(value) ? value : null;
                 else if (key == "endpoint" && peer is not null)
                     _endpoints[peer] = IPEndPoint.Parse(value);
