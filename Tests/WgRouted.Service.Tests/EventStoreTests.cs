@@ -43,7 +43,7 @@ public sealed class EventStoreTests(PostgresFixture pg)
             stored.AddRange(emitted);
         }
         Endpoint? Sees() => table.Find(peer)?.Active is { } a ? new Endpoint(a.Src, 51820) : null;
-        Feed(new PeerConfigured(peer, T0, "wg0", ["198.18.3.2:51820", "[fd00:3::2]:51820"], 51821));
+        Feed(new PeerConfigured(peer, T0, "wg0", ["198.18.3.2:51820", "[fd00:3::2]:51820"], 51821, "interface wg0 type tunnel"));
         Feed(new CandidatesResolved(peer, T0, [new ResolvedEndpoint(0, A.Dst), new ResolvedEndpoint(1, V6.Dst)],
             [new Source(A.Src, "upa"), new Source(B.Src, "upb"), new Source(V6.Src, "upb")]));
         Feed(new PreferredSourceChanged(peer, T0, A.Dst.Address, A.Src));
@@ -65,6 +65,24 @@ public sealed class EventStoreTests(PostgresFixture pg)
         Feed(new MoveNotApplied(peer, T0.AddSeconds(23).AddTicks(1), Endpoint.Parse("198.18.1.2:51820"), "no such device"));
         Feed(new PeerAdded(peer, T0.AddSeconds(24), "wg0"));
         Feed(new PeerRemoved(peer, T0.AddSeconds(25), "wg0"));
+        // babeld's side, as the bridge and the tunnel links report it and the engine decides.
+        var babelAt = T0.AddSeconds(26);
+        Feed(new BabelInterfaceObserved(peer, babelAt, "wg0", Present: false));
+        Feed(new BabelCommandRefused(peer, babelAt.AddTicks(1), "interface wg0 type tunnel", "bad"));
+        Feed(new BabelNeighbourObserved(peer, babelAt.AddTicks(2), "wg0", "fe80::2", true, 0xffff, 96, 1.5, 0));
+        Feed(new BabelRouteObserved(peer, babelAt.AddTicks(3), "198.19.100.1/32", true, true, 96, "fe80::2"));
+        Feed(new TunnelLinkSet(peer, babelAt.AddTicks(4), "wg0", false, null));
+        // Outputs a longer history would bring (no path at all; babeld disagreeing for its whole convergence time).
+        foreach (var output in new PeerEvent[]
+        {
+            new TunnelWithdrawn(peer, babelAt.AddTicks(5), "wg0"),
+            new TunnelRestored(peer, babelAt.AddTicks(6), "wg0"),
+            new PathMismatch(peer, babelAt.AddTicks(7), A, 45, 20, babelAt),
+        })
+        {
+            _policy.Evolve(table.Find(peer), output);
+            stored.Add(output);
+        }
         live = table.Find(peer)!;
         return stored;
     }

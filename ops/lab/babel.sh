@@ -83,6 +83,7 @@ babel_up() {
 babel_tunnel() { # NS IFACE KEY PEERPUB LOCAL4 LISTENPORT [ENDPOINT]
     local ns=$1 itf=$2 key=$3 pub=$4 local4=$5 port=$6 endpoint=${7:-}
     start_wg "$ns" "$itf"
+    eval "WGPID_${itf}=$WG_PID"
     if [[ -n $endpoint ]]; then
         ip netns exec "$ns" wg set "$itf" listen-port "$port" private-key "$key" \
             peer "$pub" allowed-ips 0.0.0.0/0,::/0 endpoint "$endpoint" persistent-keepalive "$KEEPALIVE"
@@ -223,8 +224,33 @@ scenario_f() {
         "pings_lost=$((${sent:-0} - ${recv:-0}))" "ping_sent=${sent:-0}" "fault_window_ms=$((restore - fail))"
     if [[ $MODE == wgrouted && ${LAB_F_RESTART:-1} == 1 ]]; then
         babel_restart_babeld
+        babel_restart_wireguard
     fi
     lab_down
+}
+
+# wireguard-go of the router's tunnel to peer 1 killed, the interface gone, then started and configured again as
+# the operator's tooling would (keys, peer, addresses; no fwmark): how long until wg-routed has it back, marked
+# (its pins select by the mark) and in babeld's dump, up.
+babel_restart_wireguard() {
+    local pid=WGPID_$WG_R restarted marked=never babel=never i
+    kill -TERM "${!pid}" 2>/dev/null || true
+    wait_pid "${!pid}"
+    wait_for 50 0.1 bash -c "! ip -n $NS_R link show $WG_R" || true
+    rm -f "/var/run/wireguard/$WG_R.sock"
+    restarted=$(now_ms)
+    babel_tunnel "$NS_R" "$WG_R" "$RUN/router.key" "$PPUB" 198.19.1.1/30 51820 "$PEER4:51820"
+    for ((i = 0; i < 250; i++)); do
+        if [[ $marked == never && $(rx wg show "$WG_R" fwmark 2>/dev/null) == 0x5157 ]]; then
+            marked=$(($(now_ms) - restarted))
+        fi
+        if [[ $babel == never ]] && printf 'dump\nquit\n' | timeout 1 socat - "UNIX-CONNECT:$RUN/babeld-r.sock" 2>/dev/null | grep -q "interface $WG_R up true"; then
+            babel=$(($(now_ms) - restarted))
+        fi
+        [[ $marked != never && $babel != never ]] && break
+        sleep 0.02
+    done
+    result f-wireguard-restart "fwmark_back_ms=$marked" "babeld_interface_up_ms=$babel"
 }
 
 # babeld on the router killed and started again: how long until the tunnel wg-routed manages is back in its dump.

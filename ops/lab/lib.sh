@@ -154,8 +154,9 @@ fault_add() { ix nft add rule inet wgrlab fault "$@"; }
 fault_clear() { ix nft flush chain inet wgrlab fault; }
 
 start_wg() { # NS IFACE
-    ip netns exec "$1" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$2" >"$RUN/wireguard-go.$2.log" 2>&1 &
+    ip netns exec "$1" env WG_PROCESS_FOREGROUND=1 wireguard-go -f "$2" >>"$RUN/wireguard-go.$2.log" 2>&1 &
     PIDS+=($!)
+    WG_PID=$!
     wait_for 50 0.1 test -S "/var/run/wireguard/$2.sock" || { log "wireguard-go $2 did not start"; return 1; }
 }
 

@@ -143,7 +143,7 @@ public sealed class LabTests
     /// <summary>
     /// babeld over two tunnels, every underlay path to the preferred peer silently dropped: WgRouted takes that tunnel
     /// down and babeld routes around it at once (babeld alone: its hello timeouts, 9 to 15 s); babeld restarted gets
-    /// the tunnel WgRouted manages back from WgRouted.
+    /// the tunnel WgRouted manages back from WgRouted; a recreated WireGuard interface is managed again.
     /// </summary>
     [Fact]
     public void With_wg_routed_babeld_routes_around_a_silently_dead_tunnel_within_a_second()
@@ -154,6 +154,10 @@ public sealed class LabTests
         Assert.True(Ms(result["route_to_peer2_ms"]) <= 1000 + CiMarginMs, string.Join(' ', result));
         var restart = Single(run, "f-babeld-restart");
         Assert.True(Ms(restart["interface_back_ms"]) <= 2000, string.Join(' ', restart));
+        // wireguard-go restarted, its interface recreated: marked again (pins) and up in babeld's view within 2 s.
+        var recreated = Single(run, "f-wireguard-restart");
+        Assert.True(Ms(recreated["fwmark_back_ms"]) <= 2000, string.Join(' ', recreated));
+        Assert.True(Ms(recreated["babeld_interface_up_ms"]) <= 2000, string.Join(' ', recreated));
     }
 
     private static int Ms(string value) =>
