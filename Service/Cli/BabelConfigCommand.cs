@@ -20,7 +20,7 @@ internal static class BabelConfigCommand
             var managed = loaded.Interfaces.Where(i => i.Babel).ToList();
             Console.WriteLine("# babeld.conf for the WireGuard tunnels WgRouted manages (babeld 1.12 to 1.14).");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"# babeld's RTT for a tunnel follows a change of its underlay path to 90 % in about {BabelTunnel.Convergence(babel).TotalSeconds:0.#} s."));
+                $"# babeld's RTT for a tunnel follows a change of its underlay path to 90 % in about {BabelTunnel.Follows90(babel).TotalSeconds:0.#} s."));
             Console.WriteLine("# WgRouted needs the read-write control socket (to add a tunnel babeld lacks, e.g. after a restart):");
             Console.WriteLine(babel.Control.StartsWith("unix:", StringComparison.Ordinal)
                 ? $"local-path-readwrite {babel.Control[5..]}"

@@ -113,12 +113,14 @@ public sealed class ConfigurationTests : IDisposable
     public void Babel_settings_give_the_tunnel_command_and_babelds_convergence()
     {
         var config = ConfigurationLoader.Load(Write(Valid()), new Dictionary<string, string?>());
-        // hello 1 s, decay 128: an IHU sample every 3 s, 90 % after ln 0.1 / ln 0.5 = 3.32 samples.
-        Assert.Equal(9966, config.Policy.BabelConvergence.TotalMilliseconds, 0);
+        // hello 1 s, decay 128: an IHU sample every 3 s, 90 % after ln 0.1 / ln 0.5 = 3.32 samples; the cross-check
+        // waits for 99 % (6.64 samples) and one sample more.
+        Assert.Equal(9966, BabelTunnel.Follows90(config.Options.Babel).TotalMilliseconds, 0);
+        Assert.Equal(22932, config.Policy.BabelConvergence.TotalMilliseconds, 0);
         Assert.Equal("interface wg0 type tunnel enable-timestamps true hello-interval 1 rtt-decay 128 rtt-min 10 rtt-max 120 max-rtt-penalty 96",
             BabelTunnel.Command("wg0", config.Options.Babel));
         // babeld's own defaults (hello 4 s, decay 42): half after ~47 s, 90 % after ~154 s.
-        Assert.Equal(154, BabelTunnel.Convergence(new BabelOptions { HelloIntervalMs = 4000, RttDecay = 42 }).TotalSeconds, 0);
+        Assert.Equal(154, BabelTunnel.Follows90(new BabelOptions { HelloIntervalMs = 4000, RttDecay = 42 }).TotalSeconds, 0);
     }
 
     [Theory]

@@ -128,8 +128,10 @@ babeld_start() {
 
 babel_babeld_up() {
     local peer=("redistribute local ip $ANYCAST/32 allow" "redistribute local deny")
-    babeld_start p "$NS_P" 02:00:00:00:00:02 "interface $WG_P type tunnel" "${peer[@]}"
-    babeld_start q "$NS_Q" 02:00:00:00:00:03 "interface $WG_Q type tunnel" "${peer[@]}"
+    # The router's RTT samples come with the peers' IHUs (every third hello of theirs): LAB_PEER_HELLO s.
+    local hello=${LAB_PEER_HELLO:-4}
+    babeld_start p "$NS_P" 02:00:00:00:00:02 "interface $WG_P type tunnel hello-interval $hello" "${peer[@]}"
+    babeld_start q "$NS_Q" 02:00:00:00:00:03 "interface $WG_Q type tunnel hello-interval $hello" "${peer[@]}"
     # With wg-routed, the tunnel to peer 1 is left out: wg-routed adds it (babeld refuses to start with none).
     # Peer 2 is the backup: routes learnt over its tunnel cost 160 more.
     local router=("interface $WG_R2 type tunnel" "in if $WG_R2 metric 160")
@@ -273,4 +275,84 @@ babel_restart_babeld() {
         sleep 0.02
     done
     result f-babeld-restart "interface_back_ms=$back"
+}
+
+# babeld's RTT for the tunnel to peer 1 (ms), from its dump; empty when it has none.
+babel_rtt() {
+    printf 'dump\nquit\n' | timeout 1 socat - "UNIX-CONNECT:$RUN/babeld-r.sock" 2>/dev/null |
+        awk -v itf="$WG_R" '$2 == "neighbour" && $0 ~ (" if " itf " ") { for (i = 1; i < NF; i++) if ($i == "rtt") print $(i + 1) }' | head -n 1
+}
+
+# PathMismatch events the router's wg-routed stored so far: "count first-at".
+mismatches() {
+    "$WGROUTED_BIN" events --config "$RUN/wgrouted-router.json" --peer "$PPUB" --json 2>/dev/null |
+        jq -r '[.[] | select(.type == "PathMismatch")] | "\(length) \(.[0].at // "-")"'
+}
+
+# Until babeld's RTT is below MS (or TRIES × 0.2 s pass): the time it took, or never.
+wait_rtt_below() { # MS TRIES START_MS
+    local i r
+    for ((i = 0; i < $2; i++)); do
+        r=$(babel_rtt)
+        if [[ -n $r ]] && (($(echo "$r < $1" | bc) == 1)); then echo $(($(now_ms) - $3)); return; fi
+        sleep 0.2
+    done
+    echo never
+}
+
+# g: babeld's RTT follows the underlay path wg-routed keeps the tunnel on, and the witness. Uplink B is 20 ms each
+# way slower (DelayRelay); wg-routed adds the tunnel with 1 s hellos and rtt-decay 128 (90 % in 10 s).
+scenario_g() {
+    [[ ${WGROUTED:-0} == 1 ]] || { log "scenario g needs WGROUTED=1"; return 1; }
+    local delay=${LAB_DELAY_MS:-20}
+    relay_build
+    LAB_F_HELLO_MS=1000 LAB_PEER_HELLO=1 babel_up
+    ip netns exec "$NS_I" dotnet "$RELAY_DLL" dly0 dly1 "$delay" 4096 >"$RUN/relay.log" 2>&1 &
+    PIDS+=($!)
+    wait_for 100 0.1 ip -n "$NS_I" link show dly1 || { log "delay relay did not start"; return 1; }
+    local d
+    for d in dly0 dly1; do ip -n "$NS_I" link set $d up; done
+    ip -n "$NS_I" route add default dev dly0 table 201
+    ip -n "$NS_I" route add default dev dly1 table 202
+    ip -n "$NS_I" -6 route add default dev dly0 table 201
+    ip -n "$NS_I" -6 route add default dev dly1 table 202
+    splice add B
+    # Steady on A: babeld's RTT settles near the probes' (well under 5 ms here).
+    local steady on_b back wrong t
+    t=$(now_ms)
+    steady=$(wait_rtt_below 5 150 "$t")
+    local on_a
+    on_a=$(babel_rtt)
+    event "A dropped upstream: the tunnel fails over to the delayed uplink B"
+    fault_add ip saddr $A_SRC drop
+    fault_add ip daddr $A_SRC drop
+    pause "${LAB_G_HOLD:-15}"
+    on_b=$(babel_rtt)
+    event "A back: wg-routed fails back; babeld's RTT must follow to A's"
+    fault_clear
+    t=$(now_ms)
+    back=$(wait_rtt_below 5 150 "$t")
+    read -r quiet _ <<<"$(mismatches)"
+    # Deliberately wrong: upstream, the tunnel's packets from A are steered through the delay line while the probes
+    # (their own port) are not: the tunnel runs 20 ms slower than the path wg-routed measures and thinks it is on.
+    event "the tunnel's packets (not the probes) delayed behind wg-routed's back"
+    ix nft add table inet wgrwrong
+    ix nft add chain inet wgrwrong pre '{ type filter hook prerouting priority mangle; policy accept; }'
+    ix nft add rule inet wgrwrong pre iifname ra ip saddr $A_SRC udp dport 51820 meta mark set 0x77
+    ip -n "$NS_I" rule add fwmark 0x77 lookup 201 pref 99
+    t=$(now_ms)
+    wrong=never
+    local i n first
+    for ((i = 0; i < 300; i++)); do
+        read -r n first <<<"$(mismatches)"
+        if ((n > quiet)); then wrong=$(($(now_ms) - t)); break; fi
+        sleep 0.2
+    done
+    local rtt_wrong
+    rtt_wrong=$(babel_rtt)
+    ip -n "$NS_I" rule del fwmark 0x77 lookup 201 pref 99
+    ix nft delete table inet wgrwrong
+    result g "babel_rtt_on_A_ms=${on_a:-none}" "babel_rtt_on_B_ms=${on_b:-none}" "babel_rtt_back_on_A_after_ms=$back" \
+        "settled_on_A_after_ms=$steady" "mismatches_while_right=$quiet" "witness_fired_after_ms=$wrong" "babel_rtt_when_fired_ms=${rtt_wrong:-none}"
+    lab_down
 }

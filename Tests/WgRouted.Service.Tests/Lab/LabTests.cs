@@ -160,6 +160,26 @@ public sealed class LabTests
         Assert.True(Ms(recreated["babeld_interface_up_ms"]) <= 2000, string.Join(' ', recreated));
     }
 
+    /// <summary>
+    /// babeld's own RTT for a managed tunnel follows the underlay path WgRouted keeps it on (uplink B delayed 20 ms each
+    /// way), back again after the failback; the witness stays quiet while it does, and fires when the tunnel's packets
+    /// (not the probes) are delayed behind WgRouted's back.
+    /// </summary>
+    [Fact]
+    public void With_wg_routed_babelds_rtt_follows_the_chosen_path_and_the_witness_fires_only_when_it_does_not()
+    {
+        var run = RunLab(["g"], wgRouted: true, seconds: 240);
+        AssertReplayed(run);
+        var r = Single(run, "g");
+        var line = string.Join(' ', r);
+        double Rtt(string key) => double.Parse(r[key], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Rtt("babel_rtt_on_A_ms") < 5, line);
+        Assert.InRange(Rtt("babel_rtt_on_B_ms"), 30, 55);
+        Assert.True(Ms(r["babel_rtt_back_on_A_after_ms"]) <= 25_000, line);
+        Assert.True(r["mismatches_while_right"] == "0", line);
+        Assert.True(Ms(r["witness_fired_after_ms"]) <= 45_000, line);
+    }
+
     private static int Ms(string value) =>
         value == "never" ? int.MaxValue : int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 
