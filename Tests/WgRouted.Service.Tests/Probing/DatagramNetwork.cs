@@ -33,6 +33,12 @@ internal sealed class DatagramNetwork
             return Sent.Count(s => s.From.Address.Equals(from));
     }
 
+    public bool IsBound(IPEndPoint local)
+    {
+        lock (_lock)
+            return _bound.ContainsKey(local);
+    }
+
     public IDatagramSocket Bind(IPEndPoint local, string? device)
     {
         lock (_lock)
