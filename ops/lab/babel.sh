@@ -19,33 +19,11 @@ babel_up() {
     EXTRA_NS=("$NS_Q")
     EXTRA_WG=("$WG_R2" "$WG_Q")
     WGR_ROLES=(router peer peer2)
-    RUN=$(mktemp -d "/tmp/wgrlab.$ID.XXXX")
-    chmod 700 "$RUN"
-    : >"$RUN/events"
-    LAB_UP=1
-    mkdir -p "$STATE_DIR"
-    echo "$$ $RUN" >"$STATE_DIR/$ID"
-    log "lab $ID (babeld): namespaces $NS_R $NS_I $NS_P $NS_Q, run dir $RUN"
-    local ns
-    for ns in "$NS_R" "$NS_I" "$NS_P" "$NS_Q"; do
-        ip netns add "$ns"
-        ip -n "$ns" link set lo up
-        ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-            net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-    done
-    ix sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1
-    ip link add upa netns "$NS_R" type veth peer name ra netns "$NS_I"
-    ip link add upb netns "$NS_R" type veth peer name rb netns "$NS_I"
-    ip link add pp netns "$NS_I" type veth peer name pe0 netns "$NS_P"
+    lab_namespaces "$NS_R" "$NS_I" "$NS_P" "$NS_Q"
     ip link add qq netns "$NS_I" type veth peer name qe0 netns "$NS_Q"
-    ip -n "$NS_I" addr add 198.18.1.1/24 dev ra
-    ip -n "$NS_I" addr add 198.18.2.1/24 dev rb
-    ip -n "$NS_I" addr add fd00:2::1/64 dev rb nodad
-    ip -n "$NS_I" addr add 198.18.3.1/24 dev pp
-    ip -n "$NS_I" addr add fd00:3::1/64 dev pp nodad
     ip -n "$NS_I" addr add 198.18.4.1/24 dev qq
     ip -n "$NS_I" addr add fd00:4::1/64 dev qq nodad
-    for l in ra rb pp qq; do ip -n "$NS_I" link set "$l" up; done
+    ip -n "$NS_I" link set qq up
     local who dev a4 a6 gw4 gw6
     for who in P Q; do
         if [[ $who == P ]]; then ns=$NS_P dev=pe0 a4=198.18.3.2 a6=fd00:3::2 gw4=198.18.3.1 gw6=fd00:3::1
@@ -57,19 +35,7 @@ babel_up() {
         ip -n "$ns" -6 route add default via $gw6
         ip -n "$ns" addr add $ANYCAST/32 dev lo
     done
-    ip -n "$NS_R" addr add $A_SRC/24 dev upa
-    ip -n "$NS_R" addr add $B_SRC/24 dev upb
-    ip -n "$NS_R" addr add $B6_SRC/64 dev upb nodad
-    ip -n "$NS_R" link set upa up
-    ip -n "$NS_R" link set upb up
-    routes_a add
-    ip -n "$NS_R" route add default via $B_GW dev upb metric 200
-    ip -n "$NS_R" route add default via $B_GW dev upb table 102
-    ip -n "$NS_R" -6 route add default via $B6_GW dev upb metric 200
-    ip -n "$NS_R" -6 route add default via $B6_GW dev upb table 102
-    ip -n "$NS_R" rule add from $A_SRC lookup 101 pref 1001
-    ip -n "$NS_R" rule add from $B_SRC lookup 102 pref 1002
-    ip -n "$NS_R" -6 rule add from $B6_SRC lookup 102 pref 1002
+    router_uplinks
     counters_up
     babel_wireguard_up
     babel_wgrouted_up

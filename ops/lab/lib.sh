@@ -48,6 +48,26 @@ lab_up() {
     ID=$(od -An -N2 -tx1 /dev/urandom | tr -d ' \n')
     NS_R=wgr${ID}r NS_I=wgr${ID}i NS_P=wgr${ID}p
     WG_R=wgr${ID}r0 WG_P=wgr${ID}p0
+    lab_namespaces "$NS_R" "$NS_I" "$NS_P"
+
+    ip -n "$NS_P" addr add 198.18.3.2/24 dev pe0
+    ip -n "$NS_P" addr add fd00:3::2/64 dev pe0 nodad
+    ip -n "$NS_P" link set pe0 up
+    ip -n "$NS_P" route add default via 198.18.3.1
+    ip -n "$NS_P" -6 route add default via fd00:3::1
+
+    router_uplinks
+
+    counters_up
+    wireguard_up
+    wgrouted_up
+    wait_for 50 0.1 rx ping -c1 -W1 $TUN_P || { log "tunnel did not come up"; return 1; }
+    log "tunnel up"
+}
+
+# The run directory, its record, the namespaces (router, inet, peer, and any more given) and the links from inet
+# to the router's two uplinks and to the peer: lab_namespaces NS...
+lab_namespaces() {
     RUN=$(mktemp -d "/tmp/wgrlab.$ID.XXXX")
     chmod 700 "$RUN"
     : >"$RUN/events"
@@ -55,9 +75,9 @@ lab_up() {
     # A record of this run, for `ops/lab/run clean` should this script be killed before its teardown.
     mkdir -p "$STATE_DIR"
     echo "$$ $RUN" >"$STATE_DIR/$ID"
-    log "lab $ID: namespaces $NS_R $NS_I $NS_P, run dir $RUN"
+    log "lab $ID: namespaces $*, run dir $RUN"
     local ns
-    for ns in "$NS_R" "$NS_I" "$NS_P"; do
+    for ns in "$@"; do
         ip netns add "$ns"
         ip -n "$ns" link set lo up
         ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
@@ -68,20 +88,16 @@ lab_up() {
     ip link add upa netns "$NS_R" type veth peer name ra netns "$NS_I"
     ip link add upb netns "$NS_R" type veth peer name rb netns "$NS_I"
     ip link add pp netns "$NS_I" type veth peer name pe0 netns "$NS_P"
-
     ip -n "$NS_I" addr add 198.18.1.1/24 dev ra
     ip -n "$NS_I" addr add 198.18.2.1/24 dev rb
     ip -n "$NS_I" addr add fd00:2::1/64 dev rb nodad
     ip -n "$NS_I" addr add 198.18.3.1/24 dev pp
     ip -n "$NS_I" addr add fd00:3::1/64 dev pp nodad
     for l in ra rb pp; do ip -n "$NS_I" link set "$l" up; done
+}
 
-    ip -n "$NS_P" addr add 198.18.3.2/24 dev pe0
-    ip -n "$NS_P" addr add fd00:3::2/64 dev pe0 nodad
-    ip -n "$NS_P" link set pe0 up
-    ip -n "$NS_P" route add default via 198.18.3.1
-    ip -n "$NS_P" -6 route add default via fd00:3::1
-
+# The router's two uplinks: A primary (metric 100), B backup (metric 200, IPv4 and IPv6), a source rule each.
+router_uplinks() {
     ip -n "$NS_R" addr add $A_SRC/24 dev upa
     ip -n "$NS_R" addr add $B_SRC/24 dev upb
     ip -n "$NS_R" addr add $B6_SRC/64 dev upb nodad
@@ -95,12 +111,6 @@ lab_up() {
     ip -n "$NS_R" rule add from $A_SRC lookup 101 pref 1001
     ip -n "$NS_R" rule add from $B_SRC lookup 102 pref 1002
     ip -n "$NS_R" -6 rule add from $B6_SRC lookup 102 pref 1002
-
-    counters_up
-    wireguard_up
-    wgrouted_up
-    wait_for 50 0.1 rx ping -c1 -W1 $TUN_P || { log "tunnel did not come up"; return 1; }
-    log "tunnel up"
 }
 
 # A's default routes, main (metric 100) and table 101: routes_a add|del
