@@ -16,6 +16,7 @@ public static class Telemetry
     public static readonly Histogram<double> PathRtt = Meter.CreateHistogram<double>("wgrouted.path.rtt", "ms", "probe round trip time per path");
     public static readonly Counter<long> ProbesMissed = Meter.CreateCounter<long>("wgrouted.probe.missed", description: "probes without an answer in time");
     public static readonly Counter<long> Switches = Meter.CreateCounter<long>("wgrouted.switches", description: "endpoint switches decided, by reason");
+    public static readonly Counter<long> ResponderDropped = Meter.CreateCounter<long>("wgrouted.responder.dropped", description: "datagrams the responder dropped, by cause");
     public static readonly Histogram<double> Convergence = Meter.CreateHistogram<double>("wgrouted.switch.convergence", "ms", "from the decision to the peer reporting our new source");
 
     public static IServiceCollection AddWgRoutedTelemetry(this IServiceCollection services, WgRoutedConfig config)

@@ -71,7 +71,8 @@ public sealed partial class Responder(
                     var socket = bind(new IPEndPoint(address, config.Options.Probe.Port), device: null);
                     var closing = new CancellationTokenSource();
                     _sockets[address] = (socket, closing);
-                    _ = ServeAsync(socket, address, closing.Token);
+                    _listeners.RemoveAll(t => t.IsCompleted);
+                    _listeners.Add(ListenAsync(socket, address, closing.Token));
                 }
                 catch (SocketException e)
                 {
@@ -146,6 +147,42 @@ public sealed partial class Responder(
         }
     }
 
+    /// <summary>Serves until the socket closes; a serve loop that fails anyway is logged and started again.</summary>
+    private async Task ListenAsync(IDatagramSocket socket, IPAddress local, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await ServeAsync(socket, local, ct);
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Telemetry.ResponderDropped.Add(1, new KeyValuePair<string, object?>("cause", "listener restarted"));
+                LogListenerRestarted(logger, local.ToString(), e.Message);
+                await Task.Delay(ListenerRestartDelay, time, ct);
+            }
+        }
+    }
+
+    /// <summary>A listener that failed is started again this much later (not in a tight loop).</summary>
+    private static readonly TimeSpan ListenerRestartDelay = TimeSpan.FromMilliseconds(100);
+
+    private readonly List<Task> _listeners = [];
+    private readonly HashSet<string> _causes = [];
+
+    /// <summary>A datagram dropped for <paramref name="cause"/>: counted, logged the first time for each cause.</summary>
+    private void Drop(string cause, IPEndPoint from)
+    {
+        Telemetry.ResponderDropped.Add(1, new KeyValuePair<string, object?>("cause", cause));
+        bool first;
+        lock (_causes)
+            first = _causes.Add(cause);
+        if (first)
+            LogDropped(logger, cause, from.ToString());
+    }
+
     private async Task ServeAsync(IDatagramSocket socket, IPAddress local, CancellationToken ct)
     {
         var buffer = new byte[ProbeCodec.MaxSize + 1];
@@ -166,28 +203,25 @@ public sealed partial class Responder(
                 continue;
             }
             var from = result.From;
+            // Port 0 is no UDP source anyone can be answered at or moved to.
+            if (from.Port == 0)
+            {
+                Drop("source port 0", from);
+                continue;
+            }
             var now = time.GetUtcNow();
             int length;
-            lock (_lock)
+            try
             {
-                if (!_limiter.TryAcquire(from.Address, now))
-                    continue;
-                if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.Length), keyring.KeyFor, out var message, out var error)
-                    || !GuardFor(message, from).TryAccept(message, now, out error))
-                {
-                    LogRejected(logger, from.ToString(), error.Describe());
-                    continue;
-                }
-                if (message is MoveRequest move)
-                {
-                    Request(move, new Endpoint(from.Address, from.Port), from, socket, now);
-                    continue;
-                }
-                if (Answer(message, new Endpoint(from.Address, from.Port), now) is not { } answer
-                    || keyring.KeyFor(message.Sender) is not { } key || keyring.Us(message.Sender) is null)
-                    continue;
-                length = ProbeCodec.Encode(answer, key, reply);
+                length = Handle(socket, buffer.AsSpan(0, result.Length), from, now, reply);
             }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException)
+            {
+                Drop(e.GetType().Name + ": " + e.Message, from);
+                continue;
+            }
+            if (length <= 0)
+                continue;
             try
             {
                 await socket.SendToAsync(reply.AsMemory(0, length), from, ct);
@@ -197,6 +231,31 @@ public sealed partial class Responder(
                 // The requester's path is gone; it counts the miss.
             }
         }
+    }
+
+    /// <summary>One datagram: the answer's length in <paramref name="reply"/>, or 0 for none.</summary>
+    private int Handle(IDatagramSocket socket, ReadOnlySpan<byte> datagram, IPEndPoint from, DateTimeOffset now, byte[] reply)
+    {
+            lock (_lock)
+            {
+                if (!_limiter.TryAcquire(from.Address, now))
+                    return 0;
+                if (!ProbeCodec.TryDecode(datagram, keyring.KeyFor, out var message, out var error)
+                    || !GuardFor(message, from).TryAccept(message, now, out error))
+                {
+                    LogRejected(logger, from.ToString(), error.Describe());
+                    return 0;
+                }
+                if (message is MoveRequest move)
+                {
+                    Request(move, new Endpoint(from.Address, from.Port), from, socket, now);
+                    return 0;
+                }
+                if (Answer(message, new Endpoint(from.Address, from.Port), now) is not { } answer
+                    || keyring.KeyFor(message.Sender) is not { } key || keyring.Us(message.Sender) is null)
+                    return 0;
+                return ProbeCodec.Encode(answer, key, reply);
+            }
     }
 
     private ProbeGuard GuardFor(ProbeMessage message, IPEndPoint from)
@@ -253,6 +312,12 @@ public sealed partial class Responder(
         SetAddresses([]);
         base.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dropped a datagram from {From} ({Cause}); further ones for this cause are counted (wgrouted.responder.dropped), not logged")]
+    private static partial void LogDropped(ILogger logger, string cause, string from);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The responder's listener on {Address} failed ({Error}): started again")]
+    private static partial void LogListenerRestarted(ILogger logger, string address, string error);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot answer probes on {Address} port {Port}: {Error}")]
     private static partial void LogBindFailed(ILogger logger, string address, int port, string error);

@@ -33,6 +33,9 @@ internal sealed class DatagramNetwork
             return Sent.Count(s => s.From.Address.Equals(from));
     }
 
+    /// <summary>A datagram claiming any source (a spoofer's, port 0 included), delivered like any other.</summary>
+    public void Inject(IPEndPoint from, IPEndPoint to, byte[] data) => Deliver(from, to, data);
+
     public bool IsBound(IPEndPoint local)
     {
         lock (_lock)

@@ -71,6 +71,22 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Only_an_answer_to_an_outstanding_probe_feeds_the_engine()
+    {
+        // A replayed answer would otherwise report a convergence that did not happen.
+        await Until(() => From(A) == 1, "A's probe");
+        var (from, _, data) = _f.Network.Sent.First(s => s.From.Address.Equals(A.Src));
+        var reply = _f.Encode(((ProbeRequest)_f.Decode(data)).Reply(_f.Peer, 7, _f.Time.GetUtcNow(), new Endpoint(from.Address, from.Port), new Endpoint(A.Src, ListenPort)));
+        _responder.SendTo(reply, from);
+        await NextOfPath<ProbeReplied>(A);
+        _responder.SendTo(reply, from);
+        var replayed = _f.Encode(new ProbeReply(_f.Peer, 8, _f.Time.GetUtcNow(), 424242, _f.Time.GetUtcNow(), new Endpoint(from.Address, from.Port), new Endpoint(A.Src, ListenPort)));
+        _responder.SendTo(replayed, from);
+        await Task.Delay(200);
+        Assert.DoesNotContain(Drain(), e => e is ProbeReplied);
+    }
+
+    [Fact]
     public async Task An_unanswered_probe_is_missed_at_its_timeout_and_not_before()
     {
         await Until(() => From(B) == 1, "B's probe");

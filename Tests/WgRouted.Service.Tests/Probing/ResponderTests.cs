@@ -94,6 +94,20 @@ public sealed class ResponderTests : IAsyncLifetime, IDisposable
         Assert.Equal(1, _f.Network.SentTo(new IPEndPoint(IPAddress.Parse("198.18.1.2"), 40000)));
     }
 
+    [Fact]
+    public async Task A_datagram_from_source_port_0_is_dropped_and_the_next_probe_is_answered()
+    {
+        // Regression: a request from port 0 threw inside the serve loop, whose task nobody watched: silent for good.
+        var zero = new IPEndPoint(IPAddress.Parse("198.18.1.2"), 0);
+        _f.Network.Inject(zero, _to, _f.Encode(new ProbeRequest(_f.Peer, ++_sequence, _f.Time.GetUtcNow())));
+        _f.Network.Inject(zero, _to, _f.Encode(new MoveRequest(_f.Peer, ++_sequence, _f.Time.GetUtcNow(), ListenPort)));
+        _f.Network.Inject(zero, _to, [1, 2, 3]);
+        var request = new ProbeRequest(_f.Peer, ++_sequence, _f.Time.GetUtcNow());
+        _initiator.SendTo(_f.Encode(request), _to);
+        Assert.Equal(request.Sequence, (await AnswerAsync()).EchoSequence);
+        Assert.True(_f.NothingPosted());
+    }
+
     public async Task DisposeAsync() => await _responder.StopAsync(CancellationToken.None);
 
     public void Dispose()
