@@ -5,8 +5,8 @@ using System.Net.Sockets;
 namespace WgRouted.Engine.Probe;
 
 /// <summary>
-/// The responder's per-source token bucket, checked before a packet is decoded. Time is passed in. Memory is
-/// bounded: past <c>maxSources</c> the least recently seen source is forgotten (it comes back with a full bucket).
+/// Token buckets by source address or by any 128-bit key (an authenticated sender). Time is passed in. Memory is
+/// bounded: past <c>maxSources</c> the least recently seen one is forgotten (it comes back with a full bucket).
 /// IPv4 sources count per address, IPv6 per /64 (one host may own a whole /64). Not thread-safe.
 /// </summary>
 public sealed class SourceRateLimiter
@@ -43,7 +43,12 @@ public sealed class SourceRateLimiter
     public bool TryAcquire(IPAddress source, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(source);
-        var id = SourceId(source);
+        return TryAcquire(SourceId(source), now);
+    }
+
+    /// <summary>Takes one token from the bucket of <paramref name="id"/> (e.g. the first 16 bytes of a sender's key).</summary>
+    public bool TryAcquire(UInt128 id, DateTimeOffset now)
+    {
         if (_buckets.TryGetValue(id, out var node))
         {
             _recent.Remove(node);

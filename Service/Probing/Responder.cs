@@ -22,14 +22,25 @@ public sealed partial class Responder(
     BindDatagram bind, TimeProvider time, ILogger<Responder> logger)
     : BackgroundService
 {
-    /// <summary>Per source address: a peer probing 4 paths at 4 per second stays far below; a flood does not.</summary>
+    /// <summary>
+    /// Per authenticated sender, after the MAC: a peer probing 4 paths at 4 per second stays far below; a flood does
+    /// not. Before the MAC only a global budget applies: a source address is spoofable, so limiting by it would let
+    /// anyone drain a peer's share and steer its failover without a key.
+    /// </summary>
     public const double RatePerSecond = 50;
     public const int RateBurst = 50;
-    public const int RateSources = 4096;
+    public const int RateSenders = 4096;
+
+    /// <summary>
+    /// Datagrams checked a second before the MAC (an HMAC-SHA256 of 128 bytes is about a microsecond): this bounds the
+    /// CPU a flood can take, far above what a thousand peers' probes need (7,000 a second).
+    /// </summary>
+    public const double BudgetPerSecond = 50_000;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<IPAddress, (IDatagramSocket Socket, CancellationTokenSource Closing)> _sockets = [];
-    private readonly SourceRateLimiter _limiter = new(RatePerSecond, RateBurst, RateSources);
+    private readonly SourceRateLimiter _senders = new(RatePerSecond, RateBurst, RateSenders);
+    private readonly SourceRateLimiter _budget = new(BudgetPerSecond, (int)BudgetPerSecond, 1);
     // Moves: one replay window per sender, wherever they come from. Probes: one per sender and source socket,
     // so `wg-routed probe` (same key, its own socket and sequence) cannot push the daemon's probes out of the
     // window; a replayed probe earns the replayer one answer of the same size, rate-limited.
@@ -238,10 +249,22 @@ public sealed partial class Responder(
     {
             lock (_lock)
             {
-                if (!_limiter.TryAcquire(from.Address, now))
+                if (!_budget.TryAcquire(UInt128.Zero, now))
+                {
+                    Drop("over the pre-authentication budget", from);
                     return 0;
-                if (!ProbeCodec.TryDecode(datagram, keyring.KeyFor, out var message, out var error)
-                    || !GuardFor(message, from).TryAccept(message, now, out error))
+                }
+                if (!ProbeCodec.TryDecode(datagram, keyring.KeyFor, out var message, out var error))
+                {
+                    LogRejected(logger, from.ToString(), error.Describe());
+                    return 0;
+                }
+                if (!_senders.TryAcquire(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(message.Sender.ToBytes()), now))
+                {
+                    Drop("an authenticated sender over its rate", from);
+                    return 0;
+                }
+                if (!GuardFor(message, from).TryAccept(message, now, out error))
                 {
                     LogRejected(logger, from.ToString(), error.Describe());
                     return 0;

@@ -108,6 +108,24 @@ public sealed class ResponderTests : IAsyncLifetime, IDisposable
         Assert.True(_f.NothingPosted());
     }
 
+    [Fact]
+    public async Task A_spoofed_flood_with_bad_macs_from_the_peers_address_costs_the_peer_no_answer()
+    {
+        // Regression: the rate limit ran before the MAC, by source address: 50 forged packets "from" the peer's path
+        // drained its bucket, and its probes went unanswered (an off-path spoofer steering failover without a key).
+        var peerPath = new IPEndPoint(IPAddress.Parse("198.18.1.2"), 40000);
+        var forged = _f.Encode(new ProbeRequest(_f.Peer, ++_sequence, _f.Time.GetUtcNow()));
+        forged[^1] ^= 1;
+        for (var i = 0; i < 2000; i++)
+            _f.Network.Inject(peerPath, _to, forged);
+        for (var i = 0; i < 5; i++)
+        {
+            var request = new ProbeRequest(_f.Peer, ++_sequence, _f.Time.GetUtcNow());
+            _initiator.SendTo(_f.Encode(request), _to);
+            Assert.Equal(request.Sequence, (await AnswerAsync()).EchoSequence);
+        }
+    }
+
     public async Task DisposeAsync() => await _responder.StopAsync(CancellationToken.None);
 
     public void Dispose()
