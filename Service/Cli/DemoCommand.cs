@@ -67,9 +67,7 @@ internal static class DemoCommand
                     Stored(emitted);
                     emitted.Clear();
                     if (e is ProbeResult p)
-                        probes.Add(p is ProbeReplied y
-                            ? new ProbeOutcome(peer, y.Path, y.Sequence, y.At, y.RttMs, y.Observed, y.PeerEndpoint)
-                            : new ProbeOutcome(peer, p.Path, p.Sequence, p.At, null, null, null));
+                        probes.Add(ProbeOutcome.From(p));
                     else
                         stored.Add((peer.Base64, e));
                     state = policy.Step(state, e, emitted);

@@ -99,7 +99,7 @@ public sealed partial class PolicyLoop(
                 if (e is ProbeMissed missed && missed.Path == state.Active && state.Find(missed.Path)?.Quality.ConsecutiveMisses == 1)
                     prober.Post(new ProbeNow(missed.Peer));
                 if (e is ProbeResult probe)
-                    recorder.Post(Outcome(probe));
+                    recorder.Post(ProbeOutcome.From(probe));
                 else
                     appender.Post(e.Peer.Base64, e);
                 Emit(e);
@@ -123,10 +123,6 @@ public sealed partial class PolicyLoop(
             if (_table.Find(peer) is { } state)
                 Tell(peer, state);
     }
-
-    private static ProbeOutcome Outcome(ProbeResult p) => p is ProbeReplied r
-        ? new ProbeOutcome(r.Peer, r.Path, r.Sequence, r.At, r.RttMs, r.Observed, r.PeerEndpoint)
-        : new ProbeOutcome(p.Peer, p.Path, p.Sequence, p.At, null, null, null);
 
     private DateTimeOffset Stamp()
     {

@@ -46,7 +46,7 @@ public sealed class HistoryReader(EventStore store, ProbeRecorder recorder)
         var inputs = marten.Where(EventKinds.IsInput).ToList();
         var outputs = marten.Where(EventKinds.IsOutput).OrderBy(e => e.At).ToList();
         var probes = await probeRead;
-        inputs.AddRange(probes.Where(p => p.At >= start && p.At <= until).Select(ToEvent));
+        inputs.AddRange(probes.Where(p => p.At >= start && p.At <= until).Select(p => p.ToEvent()));
         // Stamps are unique and increasing within a daemon run: this is the loop's own order.
         inputs = inputs.OrderBy(e => e.At).ThenBy(e => e is PeerConfigured ? 0 : 1).ToList();
         var windowFrom = from ?? (inputs.Count > 0 ? inputs[0].At : start);
@@ -73,8 +73,4 @@ public sealed class HistoryReader(EventStore store, ProbeRecorder recorder)
             .OrderBy(e => e.Sequence).ToListAsync(ct);
         return raw.Select(e => e.Data).OfType<HostEvent>().Where(h => h.At >= from && h.At <= to).OrderBy(h => h.At).ToList();
     }
-
-    public static ProbeResult ToEvent(ProbeOutcome o) => o.RttMs is { } rtt
-        ? new ProbeReplied(o.Peer, o.At, o.Path, o.Sequence, rtt, o.Observed, o.PeerEndpoint)
-        : new ProbeMissed(o.Peer, o.At, o.Path, o.Sequence);
 }

@@ -160,7 +160,7 @@ internal static class History
             emitted.Clear();
             state = policy.Step(state, e, emitted);
             if (e is ProbeResult p)
-                outcomes.Add(p is ProbeReplied r ? new ProbeOutcome(peer, r.Path, r.Sequence, r.At, r.RttMs, r.Observed, r.PeerEndpoint) : new ProbeOutcome(peer, p.Path, p.Sequence, p.At, null, null, null));
+                outcomes.Add(ProbeOutcome.From(p));
             else
                 stored.Add(e);
             stored.AddRange(emitted);

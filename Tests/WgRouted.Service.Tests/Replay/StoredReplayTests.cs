@@ -64,9 +64,7 @@ public sealed class StoredReplayTests(PostgresFixture pg)
             TimeProvider.System, NullLogger<ProbeRecorder>.Instance);
         await recorder.StartAsync(CancellationToken.None);
         foreach (var p in sim.Inputs.OfType<ProbeResult>())
-            recorder.Post(p is ProbeReplied r
-                ? new ProbeOutcome(peer, r.Path, r.Sequence, r.At, r.RttMs, r.Observed, r.PeerEndpoint)
-                : new ProbeOutcome(peer, p.Path, p.Sequence, p.At, null, null, null));
+            recorder.Post(ProbeOutcome.From(p with { Peer = peer }));
         await recorder.StopAsync(CancellationToken.None);
         Assert.Equal(0, recorder.Pending);
         return (peer, sim);
