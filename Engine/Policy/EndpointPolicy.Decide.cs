@@ -27,16 +27,15 @@ public sealed partial class EndpointPolicy
     {
         if (state.BabelInterface is not { } command || state.Interface is not { } itf)
             return null;
-        var peer = PeerKey.Parse(state.Id);
         if (state.Unreachable && !state.TunnelDown)
-            return new TunnelWithdrawn(peer, now, itf);
+            return new TunnelWithdrawn(PeerKey.Parse(state.Id), now, itf);
         if (state.TunnelDown && !state.Unreachable && HasUsable(state, now))
-            return new TunnelRestored(peer, now, itf);
+            return new TunnelRestored(PeerKey.Parse(state.Id), now, itf);
         if (state.BabelPresent == false && !state.BabelAdding)
-            return new BabelInterfaceAdded(peer, now, itf, command);
+            return new BabelInterfaceAdded(PeerKey.Parse(state.Id), now, itf, command);
         if (state.MismatchSince is { } since && !state.MismatchReported && now - since >= Options.BabelConvergence
             && state.Active is { } active && state.Find(active)?.Quality.SrttMs is { } srtt && state.BabelRttMs is { } babel)
-            return new PathMismatch(peer, now, active, babel, srtt, since);
+            return new PathMismatch(PeerKey.Parse(state.Id), now, active, babel, srtt, since);
         return null;
     }
 
@@ -57,23 +56,22 @@ public sealed partial class EndpointPolicy
     {
         if (state.Active is not { } active || state.SwitchDecidedAt is not { } decided)
             return null;
-        var peer = PeerKey.Parse(state.Id);
         if (state.Switch is SwitchStatus.Decided or SwitchStatus.Applied)
         {
             if (state.SwitchError is { } error)
-                return new SwitchFailed(peer, now, active, error);
+                return new SwitchFailed(PeerKey.Parse(state.Id), now, active, error);
             if (state.PeerSees is { } seen && seen.Address.Equals(active.Src))
-                return new SwitchConverged(peer, now, active, (now - decided).TotalMilliseconds);
+                return new SwitchConverged(PeerKey.Parse(state.Id), now, active, (now - decided).TotalMilliseconds);
             if (now - decided >= Options.ConvergeWithin)
-                return new SwitchFailed(peer, now, active,
+                return new SwitchFailed(PeerKey.Parse(state.Id), now, active,
                     $"the peer did not report our new source {active.Src} within {Options.ConvergeWithin.TotalMilliseconds:0} ms");
             if (now - (state.LastReassertAt ?? decided) >= Options.ReassertInterval)
-                return new SwitchReasserted(peer, now, active, state.ReassertAttempts + 1, Seen: null);
+                return new SwitchReasserted(PeerKey.Parse(state.Id), now, active, state.ReassertAttempts + 1, Seen: null);
             return null;
         }
         if (state.Switch == SwitchStatus.Converged && state.PeerSees is { } back && !back.Address.Equals(active.Src)
             && (state.LastReassertAt is not { } last || now - last >= Options.ReassertInterval))
-            return new SwitchReasserted(peer, now, active, state.ReassertAttempts + 1, back);
+            return new SwitchReasserted(PeerKey.Parse(state.Id), now, active, state.ReassertAttempts + 1, back);
         return null;
     }
 

@@ -8,17 +8,14 @@ public sealed partial class EndpointPolicy
     private const int MaxDecisionsPerTurn = 8;
 
     /// <summary>
-    /// One turn of the loop for one input, the same in the daemon, the simulation, the demo and replay: the
-    /// deadlines due up to the input's time first (<see cref="AdvanceTo"/>), then fold the input, fold and emit what
-    /// <see cref="Report"/> and <see cref="Decide"/> produce. <paramref name="emitted"/> receives the outputs (never
-    /// the input), in order.
+    /// The input's part of a turn, once the deadlines before it are done (<see cref="Turn"/> does both): fold the
+    /// input, then fold and emit what <see cref="Report"/> and <see cref="Decide"/> produce. <paramref name="emitted"/>
+    /// receives the outputs (never the input), in order.
     /// </summary>
     public PeerState Step(PeerState? state, PeerEvent input, List<PeerEvent> emitted)
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentNullException.ThrowIfNull(emitted);
-        if (state is not null && input is not PeerConfigured)
-            AdvanceTo(state, input.At, emitted);
         state = Evolve(state, input);
         if (Report(state, input.At) is { } reports)
             foreach (var r in reports)
@@ -28,6 +25,24 @@ public sealed partial class EndpointPolicy
             }
         Tick(state, input.At, emitted);
         return state;
+    }
+
+    /// <summary>
+    /// One turn of the loop for one input, the same in the daemon, the simulation, the demo and replay, as a stream
+    /// records it: into <paramref name="history"/> the outputs of the deadlines due
+    /// before the input, then the input itself, then what it leads to. Stored in this order, a fold of the stream is
+    /// the loop's state.
+    /// </summary>
+    /// <param name="deadline">The state's <see cref="NextDeadline"/> when the caller keeps it (<see cref="PeerTable"/>
+    /// does): none due before the input is then known without working it out again.</param>
+    public PeerState Turn(PeerState? state, PeerEvent input, List<PeerEvent> history, DateTimeOffset? deadline = null)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(history);
+        if (state is not null && input is not PeerConfigured && !(deadline > input.At))
+            AdvanceTo(state, input.At, history);
+        history.Add(input);
+        return Step(state, input, history);
     }
 
     /// <summary>

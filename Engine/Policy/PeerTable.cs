@@ -19,27 +19,16 @@ public sealed class PeerTable(EndpointPolicy policy)
 
     public PeerState? Find(PeerKey peer) => _peers.GetValueOrDefault(peer);
 
-    /// <summary>One turn for one input (<see cref="EndpointPolicy.Step"/>); returns the peer's state after it.</summary>
-    public PeerState Step(PeerEvent input, List<PeerEvent> emitted)
+    /// <summary>One turn for one input (<see cref="EndpointPolicy.Turn"/>: the input in <paramref name="history"/> among its outputs); the peer's state after it.</summary>
+    public PeerState Turn(PeerEvent input, List<PeerEvent> history)
     {
         ArgumentNullException.ThrowIfNull(input);
         _peers.TryGetValue(input.Peer, out var state);
-        state = Policy.Step(state, input, emitted);
+        // No deadline scheduled means none: Schedule keeps _due exactly the state's NextDeadline.
+        state = Policy.Turn(state, input, history, _due.TryGetValue(input.Peer, out var due) ? due : DateTimeOffset.MaxValue);
         _peers[input.Peer] = state;
         Schedule(input.Peer, state);
         return state;
-    }
-
-    /// <summary>
-    /// One peer's deadlines up to <paramref name="now"/>: before its next input, so that its outputs are stored before
-    /// the input (the stream's order is then the engine's, and a fold of the stream gives the loop's state).
-    /// </summary>
-    public void AdvanceTo(PeerKey peer, DateTimeOffset now, List<PeerEvent> emitted)
-    {
-        if (!_peers.TryGetValue(peer, out var state))
-            return;
-        Policy.AdvanceTo(state, now, emitted);
-        Schedule(peer, state);
     }
 
     /// <summary>Every peer's deadlines up to <paramref name="now"/>.</summary>

@@ -55,30 +55,33 @@ internal static class DemoCommand
                 if (label is not null)
                     Console.WriteLine($"{Offset(start, at)}  -- {label}");
                 emitted.Clear();
-                // The loop's turn: the deadlines due first, stored before the input, then the input and what it leads to.
+                // The deadlines due first (a scripted instant without input is only that), then the loop's turn.
                 if (state is not null)
                     policy.AdvanceTo(state, at, emitted);
+                PeerEvent? input = null;
                 if (scripted is { } e)
                 {
                     // The peer's responder follows every move at once: its answers report our active source.
-                    e = e with { At = at };
-                    if (e is ProbeReplied r)
-                        e = r with { PeerEndpoint = state?.Active is { } a ? new Endpoint(a.Src, 51820) : null };
-                    Stored(emitted);
-                    emitted.Clear();
-                    if (e is ProbeResult p)
-                        probes.Add(ProbeOutcome.From(p));
-                    else
-                        stored.Add((peer.Base64, e));
-                    state = policy.Step(state, e, emitted);
+                    input = e with { At = at };
+                    if (input is ProbeReplied r)
+                        input = r with { PeerEndpoint = state?.Active is { } a ? new Endpoint(a.Src, 51820) : null };
+                    state = policy.Turn(state, input, emitted);
                 }
-                Stored(emitted);
+                Stored(emitted, input);
             }
 
-            void Stored(List<PeerEvent> outputs)
+            void Stored(List<PeerEvent> history, PeerEvent? input)
             {
-                foreach (var d in outputs)
+                foreach (var d in history)
                 {
+                    if (ReferenceEquals(d, input))
+                    {
+                        if (d is ProbeResult p)
+                            probes.Add(ProbeOutcome.From(p));
+                        else
+                            stored.Add((peer.Base64, d));
+                        continue;
+                    }
                     stored.Add((peer.Base64, d));
                     if (d is EndpointSwitchDecided or PeerUnreachable or SwitchConverged or SwitchFailed)
                         Console.WriteLine($"{Offset(start, d.At)}  decision: {Describe(d)}");

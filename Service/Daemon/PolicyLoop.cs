@@ -84,26 +84,15 @@ public sealed partial class PolicyLoop(
                 e = e with { At = Stamp() };
                 PeerState state;
                 _emitted.Clear();
-                // The peer's deadlines before the input, stored before it: the stream's order is the engine's.
-                if (e is not PeerConfigured)
-                {
-                    lock (_gate)
-                        _table.AdvanceTo(e.Peer, e.At, _emitted);
-                    Emit(trigger: null);
-                    _emitted.Clear();
-                }
                 lock (_gate)
-                    state = _table.Step(e, _emitted);
+                    state = _table.Turn(e, _emitted);
                 // The active path's first unanswered probe: probe every path of the peer at once and fast, so that a
                 // silent loss of every path is known (PeerUnreachable) within LossThreshold active intervals.
                 if (e is ProbeMissed missed && missed.Path == state.Active && state.Find(missed.Path)?.Quality.ConsecutiveMisses == 1)
                     prober.Post(new ProbeNow(missed.Peer));
-                if (e is ProbeResult probe)
-                    recorder.Post(ProbeOutcome.From(probe));
-                else
-                    appender.Post(e.Peer.Base64, e);
                 Emit(e);
-                Tell(e.Peer, state);
+                // Only candidates (or a restart) change the paths; probe outcomes, every few milliseconds, do not.
+                Tell(e.Peer, state, pathsChanged: e is CandidatesResolved or PeerConfigured);
                 if (e is CandidatesResolved)
                     Listen();
                 break;
@@ -118,10 +107,10 @@ public sealed partial class PolicyLoop(
         _emitted.Clear();
         lock (_gate)
             _table.AdvanceTo(now, _emitted);
-        Emit(trigger: null);
+        Emit(input: null);
         foreach (var peer in _emitted.Select(e => e.Peer).Distinct().ToList())
             if (_table.Find(peer) is { } state)
-                Tell(peer, state);
+                Tell(peer, state, pathsChanged: false);
     }
 
     private DateTimeOffset Stamp()
@@ -131,11 +120,24 @@ public sealed partial class PolicyLoop(
         return _clock;
     }
 
-    /// <summary>Outputs of one turn: traced, stored, handed to the actuators.</summary>
-    private void Emit(PeerEvent? trigger)
+    /// <summary>
+    /// One turn's history, in order: the input stored (probe outcomes by the recorder), the outputs traced (the input
+    /// is the trigger of those after it), stored and handed to the actuators.
+    /// </summary>
+    private void Emit(PeerEvent? input)
     {
+        PeerEvent? trigger = null;
         for (var i = 0; i < _emitted.Count; i++)
         {
+            if (input is not null && ReferenceEquals(_emitted[i], input))
+            {
+                if (input is ProbeResult probe)
+                    recorder.Post(ProbeOutcome.From(probe));
+                else
+                    appender.Post(input.Peer.Base64, input);
+                trigger = input;
+                continue;
+            }
             var state = _table.Find(_emitted[i].Peer)!;
             var e = traces.Trace(_emitted[i], trigger, state);
             appender.Post(e.Peer.Base64, e);
@@ -175,13 +177,17 @@ public sealed partial class PolicyLoop(
     }
 
     /// <summary>The prober learns of changed candidates and a changed active path.</summary>
-    private void Tell(PeerKey peer, PeerState state)
+    private void Tell(PeerKey peer, PeerState state, bool pathsChanged)
     {
-        var links = state.Sources.ToDictionary(s => s.Address, s => (string?)s.Link);
-        var paths = state.Paths.Select(p => (p.Path, links.GetValueOrDefault(p.Path.Src))).ToList();
         _told.TryGetValue(peer, out var told);
-        if (told.Paths is null || !told.Paths.SequenceEqual(paths))
-            prober.Post(new ProbePaths(peer, paths));
+        var paths = told.Paths;
+        if (pathsChanged || paths is null)
+        {
+            var links = state.Sources.ToDictionary(s => s.Address, s => (string?)s.Link);
+            paths = state.Paths.Select(p => (p.Path, links.GetValueOrDefault(p.Path.Src))).ToList();
+            if (told.Paths is null || !told.Paths.SequenceEqual(paths))
+                prober.Post(new ProbePaths(peer, paths));
+        }
         if (told.Paths is null || told.Active != state.Active)
             prober.Post(new ProbeActive(peer, state.Active));
         _told[peer] = (paths, state.Active);

@@ -23,7 +23,7 @@ public sealed class PreferenceStandInTests
     private void Feed(PeerEvent e)
     {
         var emitted = new List<PeerEvent>();
-        _state = _policy.Step(_state, e, emitted);
+        _state = _policy.Turn(_state, e, emitted);
         _decisions.AddRange(emitted.Where(x => x is EndpointSwitchDecided));
     }
 

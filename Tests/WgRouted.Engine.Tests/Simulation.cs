@@ -142,15 +142,19 @@ public sealed class Simulation
         }
         Inputs.Add(e);
         // The daemon's order: the deadlines due before the input, then the input, then what it leads to.
-        var emitted = new List<PeerEvent>();
-        Policy.AdvanceTo(State, e.At, emitted);
-        Emitted(emitted);
-        emitted.Clear();
-        Shadow = Policy.Evolve(Shadow, e);
-        if (e is not ProbeResult)
-            Stored.Add(e);
-        State = Policy.Step(State, e, emitted);
-        Emitted(emitted);
+        var history = new List<PeerEvent>();
+        State = Policy.Turn(State, e, history);
+        foreach (var x in history)
+        {
+            if (!ReferenceEquals(x, e))
+            {
+                Output(x);
+                continue;
+            }
+            Shadow = Policy.Evolve(Shadow, e);
+            if (e is not ProbeResult)
+                Stored.Add(e);
+        }
         AfterStep?.Invoke(State, Now);
         return this;
     }
@@ -213,31 +217,36 @@ public sealed class Simulation
     private void Emitted(List<PeerEvent> emitted)
     {
         foreach (var d in emitted)
+            Output(d);
+    }
+
+    private void Output(PeerEvent d)
+    {
+        OnDecision?.Invoke(Shadow, d);
+        Shadow = Policy.Evolve(Shadow, d);
+        Outputs.Add(d);
+        Stored.Add(d);
+        if (d is EndpointSwitchDecided or PeerUnreachable)
         {
-            OnDecision?.Invoke(Shadow, d);
-            Shadow = Policy.Evolve(Shadow, d);
-            Outputs.Add(d);
-            Stored.Add(d);
-            if (d is EndpointSwitchDecided or PeerUnreachable)
-            {
-                if (Decisions.Count > 0 && Decisions[^1].At == d.At && Decisions.Count(x => x.At == d.At) >= 3)
-                    throw new InvalidOperationException($"the policy keeps deciding at {d.At:HH:mm:ss.fff}: {string.Join(", ", Decisions.Where(x => x.At == d.At))}");
-                Decisions.Add(d);
-            }
-            // The simulated switcher and responder: a move request goes out over the path and, when the path carries
-            // it, the peer moves its endpoint for us and answers after the path's RTT.
-            if (d is EndpointSwitchDecided or SwitchReasserted && _links.TryGetValue(d is EndpointSwitchDecided x ? x.To : ((SwitchReasserted)d).Path, out var moved)
-                && moved.RttMs is { } moveRtt && !moved.Stalled && PeerFollows)
-            {
-                var path = d is EndpointSwitchDecided y ? y.To : ((SwitchReasserted)d).Path;
-                _moveAnswers.Add((d.At.AddMilliseconds(moveRtt), path, moveRtt));
-            }
-            if (d is EndpointSwitchDecided s)
-            {
-                // The prober moves to the active rate for the new active path.
-                if (_links.TryGetValue(s.To, out var link) && link.NextProbe > Now + ActiveProbe)
-                    link.NextProbe = Now + ActiveProbe;
-            }
+            if (Decisions.Count > 0 && Decisions[^1].At == d.At && Decisions.Count(x => x.At == d.At) >= 3)
+                throw new InvalidOperationException($"the policy keeps deciding at {d.At:HH:mm:ss.fff}: {string.Join(", ", Decisions.Where(x => x.At == d.At))}");
+            Decisions.Add(d);
+        }
+        // The simulated switcher and responder: a move request goes out over the path and, when the path carries
+        // it, the peer moves its endpoint for us and answers after the path's RTT.
+        var moving = d switch
+        {
+            EndpointSwitchDecided decided => decided.To,
+            SwitchReasserted reasserted => reasserted.Path,
+            _ => (CandidatePath?)null,
+        };
+        if (moving is { } path && _links.TryGetValue(path, out var moved) && moved.RttMs is { } moveRtt && !moved.Stalled && PeerFollows)
+            _moveAnswers.Add((d.At.AddMilliseconds(moveRtt), path, moveRtt));
+        if (d is EndpointSwitchDecided s)
+        {
+            // The prober moves to the active rate for the new active path.
+            if (_links.TryGetValue(s.To, out var link) && link.NextProbe > Now + ActiveProbe)
+                link.NextProbe = Now + ActiveProbe;
         }
     }
 

@@ -34,13 +34,8 @@ public sealed class EventStoreTests(PostgresFixture pg)
         void Feed(PeerEvent e)
         {
             emitted.Clear();
-            table.AdvanceTo(e.Peer, e.At, emitted);
-            stored.AddRange(emitted);
-            emitted.Clear();
-            table.Step(e, emitted);
-            if (EventTypes.IsStored(e))
-                stored.Add(e);
-            stored.AddRange(emitted);
+            table.Turn(e, emitted);
+            stored.AddRange(emitted.Where(EventTypes.IsStored));
         }
         Endpoint? Sees() => table.Find(peer)?.Active is { } a ? new Endpoint(a.Src, 51820) : null;
         Feed(new PeerConfigured(peer, T0, "wg0", ["198.18.3.2:51820", "[fd00:3::2]:51820"], 51821, "interface wg0 type tunnel"));

@@ -154,16 +154,12 @@ internal static class History
         void Feed(PeerEvent e)
         {
             emitted.Clear();
-            if (state is not null)
-                policy.AdvanceTo(state, e.At, emitted);
-            stored.AddRange(emitted);
-            emitted.Clear();
-            state = policy.Step(state, e, emitted);
-            if (e is ProbeResult p)
-                outcomes.Add(ProbeOutcome.From(p));
-            else
-                stored.Add(e);
-            stored.AddRange(emitted);
+            state = policy.Turn(state, e, emitted);
+            foreach (var x in emitted)
+                if (x is ProbeResult p)
+                    outcomes.Add(ProbeOutcome.From(p));
+                else
+                    stored.Add(x);
         }
         DateTimeOffset Tick(DateTimeOffset at) => clock = at > clock ? at : clock.AddTicks(1);
         Feed(new PeerConfigured(peer, Tick(t0), "wg0", [dst4.ToString(), dst6.ToString()], 51821));

@@ -44,16 +44,20 @@ internal sealed record Stream(int Peers, (int Peer, PeerEvent Event)[] Inputs, i
         foreach (var (_, e) in stream.Inputs)
         {
             emitted.Clear();
-            table.Step(e, emitted);
-            Count(emitted, ref decisions, ref reports);
+            // As the daemon's loop: it asks for the next deadline between inputs.
+            table.NextDeadline();
+            table.Turn(e, emitted);
+            Count(emitted, e, ref decisions, ref reports);
         }
         return (decisions, reports);
     }
 
-    private static void Count(List<PeerEvent> emitted, ref int decisions, ref int reports)
+    private static void Count(List<PeerEvent> emitted, PeerEvent? input, ref int decisions, ref int reports)
     {
         foreach (var o in emitted)
-            if (o is PathMeasured or PathWentDown or PathCameUp)
+            if (ReferenceEquals(o, input))
+                continue;
+            else if (o is PathMeasured or PathWentDown or PathCameUp)
                 reports++;
             else
                 decisions++;
@@ -93,7 +97,7 @@ internal sealed record Stream(int Peers, (int Peer, PeerEvent Event)[] Inputs, i
         var emitted = new List<PeerEvent>();
         int decisions = 0, reports = 0;
         foreach (var (_, e) in inputs)
-            table.Step(e, emitted);
+            table.Turn(e, emitted);
         emitted.Clear();
         var end = T0 + length;
         ulong seq = 0;
@@ -113,7 +117,7 @@ internal sealed record Stream(int Peers, (int Peer, PeerEvent Event)[] Inputs, i
             var before = state.Active;
             emitted.Clear();
             table.AdvanceTo(at, emitted);
-            Count(emitted, ref decisions, ref reports);
+            Count(emitted, null, ref decisions, ref reports);
             next[bp][bi] = at + (state.Active == path ? policy.Options.ActiveInterval : policy.Options.StandbyInterval);
             var phase = (at - T0).TotalMilliseconds % 20_000;
             var lost = bi == 0 && phase >= 5000 + bp * 500 && phase < 9000 + bp * 500;
@@ -124,8 +128,8 @@ internal sealed record Stream(int Peers, (int Peer, PeerEvent Event)[] Inputs, i
                     state.Active is { } a ? new Endpoint(a.Src, 51820) : null);
             inputs.Add((bp, e));
             emitted.Clear();
-            table.Step(e, emitted);
-            Count(emitted, ref decisions, ref reports);
+            table.Turn(e, emitted);
+            Count(emitted, e, ref decisions, ref reports);
             if (state.Active is { } now && now != before)
                 for (var i = 0; i < 4; i++)
                     if (paths[bp][i] == now && next[bp][i] > at + policy.Options.ActiveInterval)
