@@ -53,7 +53,7 @@ internal static class ReplayCommand
                 only = key;
             }
             var overrides = parse.GetValue(whatIf) ?? [];
-            WgRoutedConfigPair? variant = null;
+            Variant? variant = null;
             if (overrides.Length > 0)
             {
                 var other = WhatIf.Load(file.FullName, overrides, out var errors);
@@ -63,7 +63,7 @@ internal static class ReplayCommand
                         await Console.Error.WriteLineAsync(e);
                     return CommandLine.UsageError;
                 }
-                variant = new WgRoutedConfigPair(string.Join(" ", overrides), new EndpointPolicy(PeerReplay.WhatIf(other.Policy)));
+                variant = new Variant(string.Join(" ", overrides), new EndpointPolicy(PeerReplay.WhatIf(other.Policy)));
             }
             var policy = new EndpointPolicy(loaded.Policy);
             await using var connector = new StoreConnector(loaded, policy, NullLogger<StoreConnector>.Instance);
@@ -126,7 +126,7 @@ internal static class ReplayCommand
         return command;
     }
 
-    private readonly record struct WgRoutedConfigPair(string Label, EndpointPolicy Policy);
+    private readonly record struct Variant(string Label, EndpointPolicy Policy);
 
     private static string Exposure(string label, Analysis a) => string.Create(CultureInfo.InvariantCulture,
         $"  {label}: {a.Exposure.Dark.TotalMilliseconds:0} ms dark (no answer on the active path), {a.Exposure.OnBackup.TotalMilliseconds:0} ms on a path routing does not prefer");

@@ -18,7 +18,6 @@ public sealed partial class CandidateTracker(
     private readonly Lock _lock = new();
     private readonly Dictionary<PeerKey, IReadOnlyList<(int Order, Endpoint Dst)>> _answers = InitialAnswers(config);
     private readonly Dictionary<PeerKey, (IReadOnlyList<ResolvedEndpoint> Endpoints, IReadOnlyList<Source> Sources)> _posted = [];
-    private readonly Dictionary<PeerKey, IReadOnlyList<Candidate>> _candidates = [];
     private readonly Dictionary<(PeerKey, IPAddress), IPAddress?> _preferred = [];
     private readonly HashSet<string> _managed = config.Interfaces.Select(i => i.Name).ToHashSet(StringComparer.Ordinal);
     private HostSnapshot? _host;
@@ -71,7 +70,6 @@ public sealed partial class CandidateTracker(
             if (!_posted.TryGetValue(peer, out var known) || !known.Endpoints.SequenceEqual(endpoints) || !known.Sources.SequenceEqual(sources))
             {
                 _posted[peer] = (endpoints, sources);
-                _candidates[peer] = Candidates.Cross(answers, sources.Select(s => s.Address));
                 inbox.Post(new CandidatesResolved(peer, now, endpoints, sources));
             }
             foreach (var dst in answers.Select(a => a.Dst.Address).Distinct())
@@ -128,8 +126,8 @@ public sealed partial class CandidateTracker(
         var onDownLinks = linkOf.Keys.ToHashSet();
         var names = host.Links.ToDictionary(l => l.Index, l => l.Name);
         var now = time.GetUtcNow();
-        foreach (var (peer, candidates) in _candidates)
-            foreach (var c in candidates)
+        foreach (var (peer, posted) in _posted)
+            foreach (var c in Candidates.Cross(posted.Endpoints.Select(e => (e.Order, e.Endpoint)), posted.Sources.Select(s => s.Address)))
                 if (onDownLinks.Contains(c.Path.Src))
                     inbox.Post(new PathLinkDown(peer, now, c.Path, names.GetValueOrDefault(linkOf[c.Path.Src]) ?? "?"));
     }

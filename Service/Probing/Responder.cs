@@ -247,38 +247,38 @@ public sealed partial class Responder(
     /// <summary>One datagram: the answer's length in <paramref name="reply"/>, or 0 for none.</summary>
     private int Handle(IDatagramSocket socket, ReadOnlySpan<byte> datagram, IPEndPoint from, DateTimeOffset now, byte[] reply)
     {
-            lock (_lock)
+        lock (_lock)
+        {
+            if (!_budget.TryAcquire(UInt128.Zero, now))
             {
-                if (!_budget.TryAcquire(UInt128.Zero, now))
-                {
-                    Drop("over the pre-authentication budget", from);
-                    return 0;
-                }
-                if (!ProbeCodec.TryDecode(datagram, keyring.KeyFor, out var message, out var error))
-                {
-                    LogRejected(logger, from.ToString(), error.Describe());
-                    return 0;
-                }
-                if (!_senders.TryAcquire(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(message.Sender.ToBytes()), now))
-                {
-                    Drop("an authenticated sender over its rate", from);
-                    return 0;
-                }
-                if (!GuardFor(message, from).TryAccept(message, now, out error))
-                {
-                    LogRejected(logger, from.ToString(), error.Describe());
-                    return 0;
-                }
-                if (message is MoveRequest move)
-                {
-                    Request(move, new Endpoint(from.Address, from.Port), from, socket, now);
-                    return 0;
-                }
-                if (Answer(message, new Endpoint(from.Address, from.Port), now) is not { } answer
-                    || keyring.KeyFor(message.Sender) is not { } key || keyring.Us(message.Sender) is null)
-                    return 0;
-                return ProbeCodec.Encode(answer, key, reply);
+                Drop("over the pre-authentication budget", from);
+                return 0;
             }
+            if (!ProbeCodec.TryDecode(datagram, keyring.KeyFor, out var message, out var error))
+            {
+                LogRejected(logger, from.ToString(), error.Describe());
+                return 0;
+            }
+            if (!_senders.TryAcquire(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(message.Sender.ToBytes()), now))
+            {
+                Drop("an authenticated sender over its rate", from);
+                return 0;
+            }
+            if (!GuardFor(message, from).TryAccept(message, now, out error))
+            {
+                LogRejected(logger, from.ToString(), error.Describe());
+                return 0;
+            }
+            if (message is MoveRequest move)
+            {
+                Request(move, new Endpoint(from.Address, from.Port), from, socket, now);
+                return 0;
+            }
+            if (Answer(message, new Endpoint(from.Address, from.Port), now) is not { } answer
+                || keyring.KeyFor(message.Sender) is not { } key || keyring.Us(message.Sender) is null)
+                return 0;
+            return ProbeCodec.Encode(answer, key, reply);
+        }
     }
 
     private ProbeGuard GuardFor(ProbeMessage message, IPEndPoint from)

@@ -136,14 +136,9 @@ EOC
 }
 EOC
     done
-    for role in router peer peer2; do
-        case $role in router) ns=$NS_R ;; peer) ns=$NS_P ;; peer2) ns=$NS_Q ;; esac
-        mkdir -p "$RUN/wgrouted-$role"
-        "$WGROUTED_BIN" check-config --config "$RUN/wgrouted-$role.json" >&2 || { log "wgrouted-$role.json is invalid"; return 1; }
-        ip netns exec "$ns" "$WGROUTED_BIN" run --config "$RUN/wgrouted-$role.json" >"$RUN/wgrouted-$role.log" 2>&1 &
-        WGR_PIDS+=($!)
-        log "wg-routed ($role) pid $! in $ns"
-    done
+    start_wgrouted router "$NS_R" || return 1
+    start_wgrouted peer "$NS_P" || return 1
+    start_wgrouted peer2 "$NS_Q" || return 1
     sleep "${WGROUTED_SETTLE:-3}"
 }
 

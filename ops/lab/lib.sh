@@ -225,16 +225,19 @@ EOF
       "Peers": [ { "PublicKey": "$RPUB", "Endpoints": [], "ProbePort": $probe } ] } ]
 }
 EOF
-    local role ns
-    for role in router peer; do
-        [[ $role == router ]] && ns=$NS_R || ns=$NS_P
-        mkdir -p "$RUN/wgrouted-$role"
-        "$WGROUTED_BIN" check-config --config "$RUN/wgrouted-$role.json" >&2 || { log "wgrouted-$role.json is invalid"; return 1; }
-        ip netns exec "$ns" "$WGROUTED_BIN" run --config "$RUN/wgrouted-$role.json" >"$RUN/wgrouted-$role.log" 2>&1 &
-        WGR_PIDS+=($!)
-        log "wg-routed ($role) pid $! in $ns, config $RUN/wgrouted-$role.json, log $RUN/wgrouted-$role.log"
-    done
+    start_wgrouted router "$NS_R" || return 1
+    start_wgrouted peer "$NS_P" || return 1
     sleep "${WGROUTED_SETTLE:-3}"
+}
+
+# wg-routed with $RUN/wgrouted-ROLE.json in a namespace, its config checked first: start_wgrouted ROLE NS
+start_wgrouted() {
+    local role=$1 ns=$2
+    mkdir -p "$RUN/wgrouted-$role"
+    "$WGROUTED_BIN" check-config --config "$RUN/wgrouted-$role.json" >&2 || { log "wgrouted-$role.json is invalid"; return 1; }
+    ip netns exec "$ns" "$WGROUTED_BIN" run --config "$RUN/wgrouted-$role.json" >"$RUN/wgrouted-$role.log" 2>&1 &
+    WGR_PIDS+=($!)
+    log "wg-routed ($role) pid $! in $ns, config $RUN/wgrouted-$role.json, log $RUN/wgrouted-$role.log"
 }
 
 # LAB_OTLP_PORT=P: the router's wg-routed exports its traces to an OTLP receiver (gRPC) on the host's 127.0.0.1:P
