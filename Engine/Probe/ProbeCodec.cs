@@ -6,11 +6,11 @@ using System.Security.Cryptography;
 
 namespace WgRouted.Engine.Probe;
 
-// Wire format, version 1. UDP payload; integers big-endian; every packet is 128 bytes.
+// Wire format, version 2. UDP payload; integers big-endian; every packet is 128 bytes.
 //
 //   offset size  field
 //        0    4  magic "WGRP" (57 47 52 50)
-//        4    1  version (1)
+//        4    1  version (2)
 //        5    1  type: 1 Request, 2 Reply, 3 MoveRequest, 4 MoveReply
 //        6    2  reserved, zero
 //        8   32  sender's WireGuard public key (selects the MAC key, in the clear)
@@ -20,8 +20,9 @@ namespace WgRouted.Engine.Probe;
 //      112   16  MAC: HMAC-SHA256(probe key, bytes 0..111), first 16 bytes (RFC 2104 section 5 truncation)
 //
 //   Request body      56  56  zero (padding)
-//   MoveRequest body  56   2  sender's WireGuard listen port (1..65535)
-//                     58  54  zero (padding)
+//   MoveRequest body  56  20  the endpoint the sender asks to be reached at (address block, never none): the
+//                             address the request is sent from, the sender's WireGuard listen port
+//                     76  36  zero (padding)
 //   Reply and MoveReply body:
 //                     56   8  the request's sequence number (echoed)
 //                     64   8  the request's timestamp (echoed)
@@ -32,22 +33,27 @@ namespace WgRouted.Engine.Probe;
 //   +4 address (16 bytes: IPv4 in the first 4 and 12 zero bytes; IPv6 never IPv4-mapped).
 //   None is 20 zero bytes. IPv6 scope ids are not carried.
 //
+// Version 2 (was 1): a move request carries the whole endpoint it asks for under the MAC (version 1 carried the
+// port only and took the address from the datagram, so a request could be delivered from any address), and
+// sequence numbers are per peer on the millisecond clock (ProbeSequence). Version 1 packets are dropped (BadVersion).
+//
 // Amplification: a request is padded to RequestSize, which is at least ReplySize, and the decoder rejects
 // a shorter request before looking at its MAC, so a responder never sends more bytes than it received.
 // Probe keys: see ProbeKeys.Derive. Replay and freshness: see ProbeGuard (the codec is stateless).
 
 /// <summary>Encodes and decodes probe packets. Stateless and thread-safe.</summary>
 /// <remarks>
-/// Responder, per datagram: <see cref="SourceRateLimiter.TryAcquire"/> on the source, <see cref="TryDecode"/>,
-/// <see cref="ProbeGuard.TryAccept"/>, then answer requests only: <see cref="ProbeRequest.Reply"/> (or, after setting
-/// the peer's endpoint to <see cref="MoveRequest.RequestedEndpoint"/>, <see cref="MoveRequest.Reply"/>) and
+/// Responder, per datagram: a global <see cref="SourceRateLimiter"/> budget, <see cref="TryDecode"/>, a limit per
+/// authenticated sender, <see cref="ProbeGuard.TryAccept"/> for requests (<see cref="MoveGuard.TryAccept"/> for moves),
+/// then answer requests only: <see cref="ProbeRequest.Reply"/> (or, after setting the peer's endpoint to
+/// <see cref="MoveRequest.Requested"/>, <see cref="MoveRequest.Reply"/>) and
 /// <see cref="Encode"/> to the source. Initiator: <see cref="Encode"/> a <see cref="ProbeRequest"/> numbered by a
 /// <see cref="ProbeSequence"/>; on receipt <see cref="TryDecode"/>, <see cref="ProbeGuard.TryAccept"/>, keep answers
 /// whose <see cref="ProbeAnswer.EchoSequence"/> is outstanding, and take <see cref="ProbeAnswer.RoundTrip"/>.
 /// </remarks>
 public static class ProbeCodec
 {
-    public const byte Version = 1;
+    public const byte Version = 2;
     public const int HeaderSize = 56;
     public const int MacSize = 16;
     public const int BodySize = 56;
@@ -90,9 +96,9 @@ public static class ProbeCodec
             case ProbeRequest:
                 break;
             case MoveRequest m:
-                if (m.ListenPort is < 1 or > 65535)
-                    throw new ArgumentOutOfRangeException(nameof(message), m.ListenPort, "a listen port is 1..65535");
-                BinaryPrimitives.WriteUInt16BigEndian(body, (ushort)m.ListenPort);
+                if (m.Requested.Address is null)
+                    throw new ArgumentException("a move request needs the endpoint it asks for", nameof(message));
+                WriteAddress(body[..AddressBlockSize], m.Requested, nameof(MoveRequest.Requested));
                 break;
             case ProbeAnswer a:
                 if (a.ObservedSource.Address is null)
@@ -148,8 +154,9 @@ public static class ProbeCodec
             case ProbeType.Request when IsZero(body):
                 message = new ProbeRequest(sender, sequence, timestamp);
                 break;
-            case ProbeType.MoveRequest when BinaryPrimitives.ReadUInt16BigEndian(body) is > 0 and var port && IsZero(body[2..]):
-                message = new MoveRequest(sender, sequence, timestamp, port);
+            case ProbeType.MoveRequest when TryReadAddress(body[..AddressBlockSize], out var requested) && requested is { } to
+                                            && IsZero(body[AddressBlockSize..]):
+                message = new MoveRequest(sender, sequence, timestamp, to);
                 break;
             case ProbeType.Reply or ProbeType.MoveReply
                 when TryReadAddress(body.Slice(16, AddressBlockSize), out var observed) && observed is { } source

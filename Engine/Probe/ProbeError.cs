@@ -1,6 +1,9 @@
 namespace WgRouted.Engine.Probe;
 
-/// <summary>Why a probe packet was dropped. The codec reports the first eight; <see cref="ProbeGuard"/> the last three.</summary>
+/// <summary>
+/// Why a probe packet was dropped. The codec reports Truncated to BadMac; <see cref="ProbeGuard"/> and
+/// <see cref="MoveGuard"/> Stale to MoveNotNewer; the responder MoveToAnotherPeersEndpoint.
+/// </summary>
 public enum ProbeError
 {
     None,
@@ -16,6 +19,9 @@ public enum ProbeError
     Stale,
     FutureDated,
     Replayed,
+    MoveFromAnotherAddress,
+    MoveNotNewer,
+    MoveToAnotherPeersEndpoint,
 }
 
 public static class ProbeErrors
@@ -36,6 +42,9 @@ public static class ProbeErrors
         ProbeError.Stale => "timestamp older than the freshness bound",
         ProbeError.FutureDated => "timestamp further ahead than the freshness bound",
         ProbeError.Replayed => "sequence number already seen or behind the replay window",
+        ProbeError.MoveFromAnotherAddress => "move request from an address other than the one it asks for",
+        ProbeError.MoveNotNewer => "move request not newer than the last one followed from its sender",
+        ProbeError.MoveToAnotherPeersEndpoint => "move request for another peer's endpoint",
         _ => "unknown error",
     };
 }

@@ -12,16 +12,15 @@ public sealed record ProbeRequest(PeerKey Sender, ulong Sequence, DateTimeOffset
 }
 
 /// <summary>
-/// Coordinated switch: "set your WireGuard endpoint for me to the address this request came from, port
-/// <paramref name="ListenPort"/> (my WireGuard listen port)". The responder answers with a <see cref="MoveReply"/>.
+/// Coordinated switch: "set your WireGuard endpoint for me to <paramref name="Requested"/>". The address is the one
+/// the request is sent from (as the responder sees it), the port the sender's WireGuard listen port. Both are under
+/// the MAC, and the responder follows only a request that arrives from the address it names
+/// (<see cref="MoveGuard"/>): a captured request cannot be delivered from anywhere else. Answered with a <see cref="MoveReply"/>.
 /// </summary>
-public sealed record MoveRequest(PeerKey Sender, ulong Sequence, DateTimeOffset Timestamp, int ListenPort)
+public sealed record MoveRequest(PeerKey Sender, ulong Sequence, DateTimeOffset Timestamp, Endpoint Requested)
     : ProbeMessage(Sender, Sequence, Timestamp)
 {
     public override ProbeType Type => ProbeType.MoveRequest;
-
-    /// <summary>Where the sender asks to be reached: the request's source address with its WireGuard listen port.</summary>
-    public Endpoint RequestedEndpoint(Endpoint observedSource) => new(observedSource.Address, ListenPort);
 
     public MoveReply Reply(PeerKey responder, ulong sequence, DateTimeOffset now, Endpoint observedSource, Endpoint? wireGuardEndpoint) =>
         new(responder, sequence, now, Sequence, Timestamp, observedSource, wireGuardEndpoint);

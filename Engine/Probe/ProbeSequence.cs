@@ -1,23 +1,28 @@
 namespace WgRouted.Engine.Probe;
 
 /// <summary>
-/// Our sequence numbers: the Unix second we started in the high 32 bits, a counter in the low 32. The peer's
-/// <see cref="ReplayWindow"/> keeps its state across our restarts, so numbers must keep growing across them;
-/// a plain counter from 0 would be rejected as replayed until it passed the old one. Consecutive numbers stay
-/// dense, so probes reordered across paths still fit the window. (A restart within the same second reuses
-/// numbers: the peer drops those few as replays until the counter passes the old one.) Thread-safe.
+/// Our sequence numbers towards one peer: the Unix time in milliseconds, raised to one more than the last number
+/// whenever the clock has not moved on. The peer keeps one <see cref="ReplayWindow"/> per sender, across our restarts
+/// and whatever else sends with our key (`wg-routed probe`), so every such sender must number near the same clock:
+/// a restart starts above what it sent before, and two senders' numbers interleave instead of one pushing the
+/// other behind the window. One sequence per peer keeps the rate per sequence far below 1,000 a second, so the
+/// numbers stay on the clock and the window (1,984) spans about 2 s of reordering. Thread-safe.
 /// </summary>
 public sealed class ProbeSequence
 {
-    private ulong _next;
+    private long _last = -1;
 
-    public ProbeSequence(DateTimeOffset start)
+    public ulong Next(DateTimeOffset now)
     {
-        var seconds = start.ToUnixTimeSeconds();
-        if (seconds is < 0 or > uint.MaxValue)
-            throw new ArgumentOutOfRangeException(nameof(start), start, "a probe sequence starts between 1970 and 2106");
-        _next = (ulong)seconds << 32;
+        var clock = now.ToUnixTimeMilliseconds();
+        if (clock < 0)
+            throw new ArgumentOutOfRangeException(nameof(now), now, "a probe sequence number is a time after 1970");
+        while (true)
+        {
+            var last = Volatile.Read(ref _last);
+            var next = Math.Max(last + 1, clock);
+            if (Interlocked.CompareExchange(ref _last, next, last) == last)
+                return (ulong)next;
+        }
     }
-
-    public ulong Next() => Interlocked.Increment(ref _next) - 1;
 }

@@ -53,7 +53,7 @@ internal static class ProbeCommand
 
             using var control = new WireGuardControl();
             var keyring = new Keyring(loaded, control, NullLogger<Keyring>.Instance);
-            if (keyring.KeyFor(key) is not { } probeKey || keyring.Us(key) is not { } us)
+            if (!keyring.Refresh(configured.Interface) || keyring.KeyFor(key) is not { } probeKey || keyring.Us(key) is not { } us)
             {
                 Console.Error.WriteLine($"cannot read the keys of {configured.Interface.Name}");
                 return CommonOptions.Failure;
@@ -61,15 +61,16 @@ internal static class ProbeCommand
             using var socket = UdpSockets.Bind(new IPEndPoint(src, 0), device: null);
             socket.ReceiveTimeout = Math.Max(gap, 1000);
             var remote = new IPEndPoint(dst, configured.Peer.ProbePort);
-            var sequence = new ProbeSequence(DateTimeOffset.UtcNow);
+            var sequence = new ProbeSequence();
             var guard = new ProbeGuard();
             var request = new byte[ProbeCodec.RequestSize];
             var buffer = new byte[ProbeCodec.MaxSize + 1];
             var rtts = new List<double>();
             for (var i = 0; i < n; i++)
             {
-                var seq = sequence.Next();
-                var length = ProbeCodec.Encode(new ProbeRequest(us.Public, seq, DateTimeOffset.UtcNow), probeKey, request);
+                var now = DateTimeOffset.UtcNow;
+                var seq = sequence.Next(now);
+                var length = ProbeCodec.Encode(new ProbeRequest(us.Public, seq, now), probeKey, request);
                 var sent = Stopwatch.GetTimestamp();
                 socket.SendTo(request.AsSpan(0, length), remote);
                 double? rtt = null;

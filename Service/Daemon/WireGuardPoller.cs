@@ -9,8 +9,9 @@ using WgRouted.Service.Configuration;
 namespace WgRouted.Service.Daemon;
 
 /// <summary>
-/// WireGuard has no notifications: read every managed device once a second and post what changed for the
-/// configured peers (handshakes, endpoints, peers added or removed).
+/// WireGuard has no notifications: read every managed device once a second, hand the read to the keyring (the one view
+/// of the devices the prober and responder use) and post what changed for the configured peers (handshakes,
+/// endpoints, peers added or removed).
 /// </summary>
 public sealed partial class WireGuardPoller(
     WgRoutedConfig config, WireGuardControl control, Probing.Keyring keyring, Inbox inbox, TimeProvider time, ILogger<WireGuardPoller> logger)
@@ -51,9 +52,10 @@ public sealed partial class WireGuardPoller(
         if (_errors.Remove(itf.Name))
             LogReadRecovered(logger, itf.Name);
         _devices.TryGetValue(itf.Name, out var previous);
-        // A device recreated (wireguard-go restarted, the interface deleted and added) comes back without our fwmark
-        // and maybe with another key: mark it again, and derive the probe keys afresh.
-        if (current.FirewallMark != itf.Fwmark || (previous is not null && previous.PublicKey != current.PublicKey))
+        // A device recreated (wireguard-go restarted, the interface deleted and added) comes back without our fwmark:
+        // mark it again. The keyring derives the probe keys afresh when the device's key changed.
+        keyring.Observe(itf.Name, current);
+        if (current.FirewallMark != itf.Fwmark)
             Readopt(itf, current);
         _devices[itf.Name] = current;
         var configured = itf.Peers.ToDictionary(p => p.PublicKey.Base64, p => p.PublicKey, StringComparer.Ordinal);
@@ -82,7 +84,6 @@ public sealed partial class WireGuardPoller(
 
     private void Readopt(InterfaceConfig itf, WireGuardDevice current)
     {
-        keyring.Invalidate(itf.Name);
         try
         {
             control.SetFirewallMark(itf.Name, itf.Fwmark);
@@ -94,7 +95,7 @@ public sealed partial class WireGuardPoller(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard device {Device} has fwmark {Found}, not {Wanted} (recreated?): marked again, probe keys derived afresh")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard device {Device} has fwmark {Found}, not {Wanted} (recreated?): marked again")]
     private static partial void LogReadopted(ILogger logger, string device, uint found, uint wanted);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Cannot set the fwmark of WireGuard device {Device} again: {Error}")]

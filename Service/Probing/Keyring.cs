@@ -8,66 +8,97 @@ using WgRouted.Service.Configuration;
 namespace WgRouted.Service.Probing;
 
 /// <summary>
-/// Probe keys, derived from the WireGuard keys the devices already hold; the private key is read from the device
-/// and never leaves this class (no log, event or trace).
+/// What the prober and the responder need of each WireGuard device, from the poller's last read (<see cref="Observe"/>):
+/// our public key and listen port, the probe keys shared with the configured peers, and every peer's endpoint. Reads
+/// are memory only, so a probe never waits on the device. Probe keys are derived again whenever the device's key
+/// changes (rotated, or the device recreated); the private key is used for that and kept nowhere (no field, log,
+/// event or trace).
 /// </summary>
 public sealed partial class Keyring(WgRoutedConfig config, WireGuardControl control, ILogger<Keyring> logger)
 {
-    private readonly ConcurrentDictionary<PeerKey, ProbeKey> _keys = new();
-    private readonly ConcurrentDictionary<string, (PeerKey Public, ushort ListenPort)> _devices = new(StringComparer.Ordinal);
+    private sealed record View(PeerKey Public, ushort ListenPort, IReadOnlyDictionary<PeerKey, ProbeKey> Keys,
+        IReadOnlyDictionary<PeerKey, Endpoint> Endpoints);
+
+    private readonly ConcurrentDictionary<string, View> _views = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, string> _problems = new(StringComparer.Ordinal);
     private readonly Dictionary<PeerKey, InterfaceConfig> _interfaceOf = config.Peers.ToDictionary(p => p.Peer.PublicKey, p => p.Interface);
 
     public InterfaceConfig? InterfaceOf(PeerKey peer) => _interfaceOf.GetValueOrDefault(peer);
 
-    /// <summary>Our public key and listen port on the device that has <paramref name="peer"/>; null if unreadable.</summary>
-    public (PeerKey Public, ushort ListenPort)? Us(PeerKey peer)
-    {
-        if (InterfaceOf(peer) is not { } itf)
-            return null;
-        if (_devices.TryGetValue(itf.Name, out var us))
-            return us;
-        return Load(itf, peer) is null ? null : _devices.GetValueOrDefault(itf.Name);
-    }
+    private View? ViewOf(PeerKey peer) => InterfaceOf(peer) is { } itf ? _views.GetValueOrDefault(itf.Name) : null;
 
-    /// <summary>The probe key shared with a configured peer; null for anyone else or while the device is unreadable.</summary>
-    public ProbeKey? KeyFor(PeerKey peer)
-    {
-        if (_keys.TryGetValue(peer, out var key))
-            return key;
-        return InterfaceOf(peer) is { } itf ? Load(itf, peer) : null;
-    }
+    /// <summary>Our public key and listen port on the device that has <paramref name="peer"/>; null until it was read.</summary>
+    public (PeerKey Public, ushort ListenPort)? Us(PeerKey peer) => ViewOf(peer) is { } v ? (v.Public, v.ListenPort) : null;
 
-    /// <summary>Forget what was read (the device was recreated, its key may have changed).</summary>
-    public void Invalidate(string device)
-    {
-        _devices.TryRemove(device, out _);
-        foreach (var (peer, itf) in _interfaceOf)
-            if (itf.Name == device)
-                _keys.TryRemove(peer, out _);
-    }
+    /// <summary>The probe key shared with a configured peer; null for anyone else or while the device is unread or keyless.</summary>
+    public ProbeKey? KeyFor(PeerKey peer) => ViewOf(peer)?.Keys.GetValueOrDefault(peer);
 
-    private ProbeKey? Load(InterfaceConfig itf, PeerKey peer)
+    /// <summary>The device's WireGuard endpoint for <paramref name="peer"/>, as last read.</summary>
+    public Endpoint? EndpointOf(PeerKey peer) =>
+        ViewOf(peer) is { } v && v.Endpoints.TryGetValue(peer, out var e) ? e : null;
+
+    /// <summary>True when a peer other than <paramref name="peer"/> on its device has <paramref name="endpoint"/> as its endpoint.</summary>
+    public bool IsAnotherPeersEndpoint(PeerKey peer, Endpoint endpoint) =>
+        ViewOf(peer) is { } v && v.Endpoints.Any(e => e.Key != peer && e.Value == endpoint);
+
+    /// <summary>Reads the device now (I/O): at start, in the CLI, after setting an endpoint. False if unreadable.</summary>
+    public bool Refresh(InterfaceConfig itf)
     {
-        WireGuardDevice device;
+        ArgumentNullException.ThrowIfNull(itf);
         try
         {
-            device = control.GetDevice(itf.Name);
+            Observe(itf.Name, control.GetDevice(itf.Name));
+            return true;
         }
         catch (Exception e) when (e is NetlinkException or IOException or InvalidDataException or System.Net.Sockets.SocketException)
         {
-            LogUnreadable(logger, itf.Name, e.Message);
-            return null;
+            if (!_problems.TryGetValue(itf.Name, out var last) || last != e.Message)
+                LogUnreadable(logger, itf.Name, e.Message);
+            _problems[itf.Name] = e.Message;
+            return false;
         }
-        if (device.PrivateKey is not { Length: PeerKey.KeyLength } secret || device.PublicKey is null)
+    }
+
+    /// <summary>A fresh read of <paramref name="device"/>: endpoints replaced, probe keys derived again if its key changed.</summary>
+    public void Observe(string name, WireGuardDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        var endpoints = new Dictionary<PeerKey, Endpoint>();
+        foreach (var p in device.Peers)
+            if (p.Endpoint is { } e && PeerKey.TryParse(p.PublicKey, out var key, out _))
+                endpoints[key] = new Endpoint(e.Address, e.Port);
+        if (device.PrivateKey is not { Length: PeerKey.KeyLength } secret || device.PublicKey is null || !PeerKey.TryParse(device.PublicKey, out var ours, out _))
         {
-            LogNoKey(logger, itf.Name);
-            return null;
+            _views.TryRemove(name, out _);
+            if (_problems.GetValueOrDefault(name) != "no key")
+                LogNoKey(logger, name);
+            _problems[name] = "no key";
+            return;
         }
-        var ours = PeerKey.Parse(device.PublicKey);
-        _devices[itf.Name] = (ours, device.ListenPort);
-        var key = ProbeKeys.Derive(secret, ours.ToBytes(), peer.ToBytes());
-        _keys[peer] = key;
-        return key;
+        _problems.TryRemove(name, out _);
+        var keys = _views.TryGetValue(name, out var before) && before.Public == ours ? before.Keys : Derive(name, secret, ours);
+        if (before is not null && before.Public != ours)
+            LogKeyChanged(logger, name, ours.Base64);
+        _views[name] = new View(ours, device.ListenPort, keys, endpoints);
+    }
+
+    private Dictionary<PeerKey, ProbeKey> Derive(string name, byte[] secret, PeerKey ours)
+    {
+        var keys = new Dictionary<PeerKey, ProbeKey>();
+        foreach (var (peer, itf) in _interfaceOf)
+        {
+            if (itf.Name != name)
+                continue;
+            try
+            {
+                keys[peer] = ProbeKeys.Derive(secret, ours.ToBytes(), peer.ToBytes());
+            }
+            catch (ArgumentException e)
+            {
+                LogNoProbeKey(logger, peer.Base64, name, e.Message);
+            }
+        }
+        return keys;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read WireGuard device {Device} for its keys: {Error}")]
@@ -75,4 +106,10 @@ public sealed partial class Keyring(WgRoutedConfig config, WireGuardControl cont
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard device {Device} has no private key yet; its peers cannot be probed")]
     private static partial void LogNoKey(ILogger logger, string device);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WireGuard device {Device} has a new key ({Public}): probe keys derived afresh")]
+    private static partial void LogKeyChanged(ILogger logger, string device, string @public);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "No probe key for peer {Peer} on {Device}: {Error}")]
+    private static partial void LogNoProbeKey(ILogger logger, string peer, string device, string error);
 }

@@ -31,7 +31,7 @@ public sealed partial class Prober(
     private readonly Lock _lock = new();
     private readonly Dictionary<CandidatePath, PathProbe> _paths = [];
     private readonly Dictionary<PeerKey, CandidatePath> _active = [];
-    private readonly ProbeSequence _sequence = new(time.GetUtcNow());
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerKey, ProbeSequence> _sequences = new();
     private readonly TimeSpan _activeInterval = config.Policy.ActiveInterval;
     private readonly TimeSpan _standby = config.Policy.StandbyInterval;
 
@@ -199,9 +199,10 @@ public sealed partial class Prober(
     {
         if (keyring.KeyFor(probe.Peer) is not { } key || keyring.Us(probe.Peer) is not { } us)
             return false;
-        var seq = _sequence.Next();
+        var seq = _sequences.GetOrAdd(probe.Peer, _ => new ProbeSequence()).Next(now);
+        // A move names the address it is sent from as the responder sees it (a NAT's, once an answer said so).
         ProbeMessage message = move is { } port
-            ? new MoveRequest(us.Public, seq, now, port)
+            ? new MoveRequest(us.Public, seq, now, new Endpoint(probe.Observed ?? probe.Path.Src, port))
             : new ProbeRequest(us.Public, seq, now);
         var buffer = new byte[ProbeCodec.RequestSize];
         var length = ProbeCodec.Encode(message, key, buffer);
@@ -264,7 +265,10 @@ public sealed partial class Prober(
             {
                 var rtt = time.GetElapsedTime(pending.SentTicks, arrived).TotalMilliseconds;
                 lock (_lock)
+                {
                     probe.Quality = probe.Quality.WithReply(now, rtt);
+                    probe.Observed = answer.ObservedSource.Address;
+                }
                 Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
                 inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, answer.EchoSequence, rtt, answer.ObservedSource, answer.WireGuardEndpoint));
             }
@@ -295,6 +299,8 @@ public sealed partial class Prober(
         public DateTimeOffset FastUntil { get; set; }
         public Task? Receiving { get; set; }
         public SocketError? LastSendError { get; set; }
+        /// <summary>Our address as the responder last saw it on this path.</summary>
+        public IPAddress? Observed { get; set; }
         /// <summary>The prober's own estimate, for its timeouts (the policy keeps its own from the same replies).</summary>
         public PathQuality Quality { get; set; }
 

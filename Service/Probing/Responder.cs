@@ -13,9 +13,11 @@ namespace WgRouted.Service.Probing;
 
 /// <summary>
 /// Answers probes from configured peers on Probe:Port: one socket per local address (the policy loop says which), so
-/// each answer leaves from the address the request was sent to. An authenticated, fresh move request goes to the
-/// inbox as MoveRequested (towards the address it came from only); the engine decides MoveFollowed, and the
-/// responder then sets the endpoint and answers the request.
+/// each answer leaves from the address the request was sent to. A move request that passes the MAC and
+/// <see cref="MoveGuard"/> (fresh, from the address it names, newer than any before, also across restarts: its number
+/// is on disk before anything follows it) and does not name another peer's endpoint goes to the inbox as
+/// MoveRequested; the engine decides MoveFollowed, and the responder then sets the endpoint and answers the request.
+/// Nothing on the path of a datagram waits on I/O: the device is read by the poller (<see cref="Keyring"/>).
 /// </summary>
 public sealed partial class Responder(
     WgRoutedConfig config, Keyring keyring, WireGuardControl control, Fences fences, Inbox inbox, Mailbox<ResponderCommand> commands,
@@ -41,13 +43,24 @@ public sealed partial class Responder(
     private readonly Dictionary<IPAddress, (IDatagramSocket Socket, CancellationTokenSource Closing)> _sockets = [];
     private readonly SourceRateLimiter _senders = new(RatePerSecond, RateBurst, RateSenders);
     private readonly SourceRateLimiter _budget = new(BudgetPerSecond, (int)BudgetPerSecond, 1);
-    // Moves: one replay window per sender, wherever they come from. Probes: one per sender and source socket,
-    // so `wg-routed probe` (same key, its own socket and sequence) cannot push the daemon's probes out of the
-    // window; a replayed probe earns the replayer one answer of the same size, rate-limited.
-    private readonly ProbeGuard _moveGuard = new();
-    private readonly Dictionary<IPEndPoint, ProbeGuard> _probeGuards = [];
-    private const int MaxProbeGuards = 1024;
-    private readonly ProbeSequence _sequence = new(time.GetUtcNow());
+    // One replay window per authenticated sender, wherever its requests come from: `wg-routed probe` and the
+    // daemon number on the same millisecond clock (ProbeSequence), so they fit one window together.
+    private readonly ProbeGuard _guard = new();
+    private readonly MoveLog _moveLog = new(Path.Combine(config.Options.DataDirectory, "moves"));
+    private readonly Lock _moveLogLock = new();
+    private MoveGuard? _moveGuard;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerKey, ProbeSequence> _sequences = new();
+
+    private ulong NextSequence(PeerKey peer, DateTimeOffset now) => _sequences.GetOrAdd(peer, _ => new ProbeSequence()).Next(now);
+
+    /// <summary>The moves followed before a restart, from disk; a record lost or damaged leaves the start time as the floor.</summary>
+    private MoveGuard LoadMoves()
+    {
+        var accepted = _moveLog.Load(out var problem);
+        if (problem is not null)
+            LogMoveLogDamaged(logger, _moveLog.Path, problem);
+        return new MoveGuard(accepted, (ulong)time.GetUtcNow().ToUnixTimeMilliseconds() - 1);
+    }
 
     /// <summary>Moves followed (for tests and `show`).</summary>
     public long MovesFollowed => Interlocked.Read(ref _moves);
@@ -95,6 +108,9 @@ public sealed partial class Responder(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        lock (_lock)
+            _moveGuard ??= LoadMoves();
+        using var summary = time.CreateTimer(_ => Summarize(), null, SummaryInterval, SummaryInterval);
         try
         {
             await foreach (var command in commands.Reader.ReadAllAsync(stoppingToken))
@@ -122,11 +138,12 @@ public sealed partial class Responder(
     {
         if (keyring.InterfaceOf(move.Peer) is not { } itf || keyring.Us(move.Peer) is not { } us)
             return;
-        if (move.Previous is { } old && old != move.Requested)
+        if (move.Previous is { } old && old != move.Requested && !keyring.IsAnotherPeersEndpoint(move.Peer, old))
             fences.RewriteSenders(move.Peer.Base64, new IPEndPoint(old.Address, old.Port), move.Requested.Address, us.ListenPort);
         try
         {
             control.SetPeerEndpoint(itf.Name, move.Peer.Base64, new IPEndPoint(move.Requested.Address, move.Requested.Port));
+            keyring.Refresh(itf);
             Interlocked.Increment(ref _moves);
             LogMoved(logger, move.Peer.Base64, move.Requested.ToString());
         }
@@ -145,7 +162,7 @@ public sealed partial class Responder(
                 _pendingMoves.Remove(stale);
             if (!_pendingMoves.Remove((move.Peer, move.Sequence), out pending) || keyring.KeyFor(move.Peer) is not { } key)
                 return;
-            var answer = pending.Request.Reply(us.Public, _sequence.Next(), now, pending.Observed, EndpointFor(itf, move.Peer));
+            var answer = pending.Request.Reply(us.Public, NextSequence(move.Peer, now), now, pending.Observed, keyring.EndpointOf(move.Peer));
             length = ProbeCodec.Encode(answer, key, reply);
         }
         try
@@ -181,17 +198,64 @@ public sealed partial class Responder(
     private static readonly TimeSpan ListenerRestartDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly List<Task> _listeners = [];
-    private readonly HashSet<string> _causes = [];
+    private readonly Dictionary<string, long> _causes = [];
+    private readonly Dictionary<string, long> _reported = [];
+
+    /// <summary>How often the counts of refused datagrams are logged, when they changed.</summary>
+    public static readonly TimeSpan SummaryInterval = TimeSpan.FromSeconds(10);
+
+    /// <summary>Datagrams refused so far, by cause (for tests and the log's summary).</summary>
+    public IReadOnlyDictionary<string, long> Refused
+    {
+        get
+        {
+            lock (_causes)
+                return new Dictionary<string, long>(_causes);
+        }
+    }
 
     /// <summary>A datagram dropped for <paramref name="cause"/>: counted, logged the first time for each cause.</summary>
     private void Drop(string cause, IPEndPoint from)
     {
         Telemetry.ResponderDropped.Add(1, new KeyValuePair<string, object?>("cause", cause));
-        bool first;
-        lock (_causes)
-            first = _causes.Add(cause);
-        if (first)
+        if (Count(cause))
             LogDropped(logger, cause, from.ToString());
+    }
+
+    /// <summary>An authenticated or well-formed datagram refused (bad MAC, replayed, stale, a move from elsewhere).</summary>
+    private void Reject(ProbeError error, IPEndPoint from)
+    {
+        var cause = error.Describe();
+        Telemetry.ResponderRejected.Add(1, new KeyValuePair<string, object?>("cause", cause));
+        if (Count(cause))
+            LogRejectedFirst(logger, cause, from.ToString());
+        else
+            LogRejected(logger, from.ToString(), cause);
+    }
+
+    /// <summary>True the first time <paramref name="cause"/> is counted.</summary>
+    private bool Count(string cause)
+    {
+        lock (_causes)
+        {
+            var first = !_causes.TryGetValue(cause, out var n);
+            _causes[cause] = n + 1;
+            return first;
+        }
+    }
+
+    private void Summarize()
+    {
+        List<string> changed = [];
+        lock (_causes)
+            foreach (var (cause, n) in _causes)
+                if (_reported.GetValueOrDefault(cause) != n)
+                {
+                    changed.Add($"{cause}: {n}");
+                    _reported[cause] = n;
+                }
+        if (changed.Count > 0)
+            LogRefused(logger, string.Join("; ", changed));
     }
 
     private async Task ServeAsync(IDatagramSocket socket, IPAddress local, CancellationToken ct)
@@ -222,9 +286,12 @@ public sealed partial class Responder(
             }
             var now = time.GetUtcNow();
             int length;
+            MoveRequest? move;
             try
             {
-                length = Handle(socket, buffer.AsSpan(0, result.Length), from, now, reply);
+                (length, move) = Handle(buffer.AsSpan(0, result.Length), from, now, reply);
+                if (move is not null)
+                    Request(move, from, socket, now);
             }
             catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException or IOException)
             {
@@ -244,90 +311,83 @@ public sealed partial class Responder(
         }
     }
 
-    /// <summary>One datagram: the answer's length in <paramref name="reply"/>, or 0 for none.</summary>
-    private int Handle(IDatagramSocket socket, ReadOnlySpan<byte> datagram, IPEndPoint from, DateTimeOffset now, byte[] reply)
+    /// <summary>One datagram: the answer's length in <paramref name="reply"/> (0 for none), or a move request accepted.</summary>
+    private (int Length, MoveRequest? Move) Handle(ReadOnlySpan<byte> datagram, IPEndPoint from, DateTimeOffset now, byte[] reply)
     {
         lock (_lock)
         {
             if (!_budget.TryAcquire(UInt128.Zero, now))
             {
                 Drop("over the pre-authentication budget", from);
-                return 0;
+                return default;
             }
             if (!ProbeCodec.TryDecode(datagram, keyring.KeyFor, out var message, out var error))
             {
-                LogRejected(logger, from.ToString(), error.Describe());
-                return 0;
+                Reject(error, from);
+                return default;
             }
             if (!_senders.TryAcquire(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(message.Sender.ToBytes()), now))
             {
                 Drop("an authenticated sender over its rate", from);
-                return 0;
+                return default;
             }
-            if (!GuardFor(message, from).TryAccept(message, now, out error))
-            {
-                LogRejected(logger, from.ToString(), error.Describe());
-                return 0;
-            }
+            var observed = new Endpoint(from.Address, from.Port);
             if (message is MoveRequest move)
             {
-                Request(move, new Endpoint(from.Address, from.Port), from, socket, now);
-                return 0;
+                _moveGuard ??= LoadMoves();
+                if (keyring.IsAnotherPeersEndpoint(move.Sender, move.Requested))
+                    error = ProbeError.MoveToAnotherPeersEndpoint;
+                else if (_moveGuard.TryAccept(move, observed, now, out error))
+                    return (0, move);
+                Reject(error, from);
+                return default;
             }
-            if (Answer(message, new Endpoint(from.Address, from.Port), now) is not { } answer
-                || keyring.KeyFor(message.Sender) is not { } key || keyring.Us(message.Sender) is null)
-                return 0;
-            return ProbeCodec.Encode(answer, key, reply);
+            if (!_guard.TryAccept(message, now, out error))
+            {
+                Reject(error, from);
+                return default;
+            }
+            if (message is not ProbeRequest request || keyring.KeyFor(message.Sender) is not { } key || keyring.Us(message.Sender) is not { } us)
+                return default;
+            var answer = request.Reply(us.Public, NextSequence(message.Sender, now), now, observed, keyring.EndpointOf(message.Sender));
+            return (ProbeCodec.Encode(answer, key, reply), null);
         }
     }
 
-    private ProbeGuard GuardFor(ProbeMessage message, IPEndPoint from)
+    /// <summary>
+    /// An accepted move request: its number goes to disk first (a restart must not accept it again), then to the
+    /// engine; the answer waits for the engine's MoveFollowed. A move whose number cannot be saved is not followed.
+    /// </summary>
+    private void Request(MoveRequest move, IPEndPoint from, IDatagramSocket socket, DateTimeOffset now)
     {
-        if (message is MoveRequest)
-            return _moveGuard;
-        if (!_probeGuards.TryGetValue(from, out var guard))
-        {
-            if (_probeGuards.Count >= MaxProbeGuards)
-                _probeGuards.Clear();
-            _probeGuards[from] = guard = new ProbeGuard();
-        }
-        return guard;
-    }
-
-    private ProbeReply? Answer(ProbeMessage message, Endpoint observed, DateTimeOffset now)
-    {
-        if (keyring.InterfaceOf(message.Sender) is not { } itf || keyring.Us(message.Sender) is not { } us)
-            return null;
-        return message is ProbeRequest request
-            ? request.Reply(us.Public, _sequence.Next(), now, observed, EndpointFor(itf, message.Sender))
-            : null;
-    }
-
-    /// <summary>An authenticated move request: the engine decides, the answer waits for its MoveFollowed. Under _lock.</summary>
-    private void Request(MoveRequest move, Endpoint observed, IPEndPoint from, IDatagramSocket socket, DateTimeOffset now)
-    {
-        if (keyring.InterfaceOf(move.Sender) is not { } itf)
+        if (keyring.InterfaceOf(move.Sender) is null)
             return;
-        if (_pendingMoves.Count >= MaxPendingMoves)
-            foreach (var stale in _pendingMoves.Where(p => now - p.Value.At > PendingMoveLifetime).Select(p => p.Key).ToList())
-                _pendingMoves.Remove(stale);
-        if (_pendingMoves.Count >= MaxPendingMoves)
-            return;
-        _pendingMoves[(move.Sender, move.Sequence)] = new PendingMove(move, observed, from, socket, now);
-        inbox.Post(new MoveRequested(move.Sender, now, move.RequestedEndpoint(observed), EndpointFor(itf, move.Sender), move.Sequence));
-    }
-
-    private Endpoint? EndpointFor(InterfaceConfig itf, PeerKey peer)
-    {
         try
         {
-            var endpoint = control.GetDevice(itf.Name).Peers.FirstOrDefault(p => p.PublicKey == peer.Base64)?.Endpoint;
-            return endpoint is null ? null : new Endpoint(endpoint.Address, endpoint.Port);
+            lock (_moveLogLock)
+            {
+                Dictionary<PeerKey, ulong> snapshot;
+                lock (_lock)
+                    snapshot = new Dictionary<PeerKey, ulong>(_moveGuard!.Accepted);
+                Directory.CreateDirectory(Path.GetDirectoryName(_moveLog.Path)!);
+                _moveLog.Save(snapshot);
+            }
         }
-        catch (Exception e) when (e is NetlinkException or IOException or InvalidDataException or SocketException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return null;
+            Drop($"move request not followed: its sequence number cannot be saved to {_moveLog.Path} ({e.Message})", from);
+            return;
         }
+        lock (_lock)
+        {
+            if (_pendingMoves.Count >= MaxPendingMoves)
+                foreach (var stale in _pendingMoves.Where(p => now - p.Value.At > PendingMoveLifetime).Select(p => p.Key).ToList())
+                    _pendingMoves.Remove(stale);
+            if (_pendingMoves.Count >= MaxPendingMoves)
+                return;
+            _pendingMoves[(move.Sender, move.Sequence)] = new PendingMove(move, new Endpoint(from.Address, from.Port), from, socket, now);
+        }
+        inbox.Post(new MoveRequested(move.Sender, now, move.Requested, keyring.EndpointOf(move.Sender), move.Sequence));
     }
 
     public override void Dispose()
@@ -344,6 +404,15 @@ public sealed partial class Responder(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot answer probes on {Address} port {Port}: {Error}")]
     private static partial void LogBindFailed(ILogger logger, string address, int port, string error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The record of followed moves {Path} is damaged ({Problem}): moves sent before this start are refused")]
+    private static partial void LogMoveLogDamaged(ILogger logger, string path, string problem);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a probe datagram from {From} ({Cause}); further ones for this cause are counted (wgrouted.responder.rejected), not logged")]
+    private static partial void LogRejectedFirst(ILogger logger, string cause, string from);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Responder refused so far: {Counts}")]
+    private static partial void LogRefused(ILogger logger, string counts);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Rejected a probe from {From}: {Error}")]
     private static partial void LogRejected(ILogger logger, string from, string error);

@@ -23,7 +23,7 @@ public sealed class Traffic
 
     public Traffic(int peers, DateTimeOffset start)
     {
-        _sequence = new ProbeSequence(start);
+        _sequence = new ProbeSequence();
         _peers = Enumerable.Range(0, peers).Select(_ => PeerKey.FromBytes(RandomBytes(32))).ToArray();
         _paths = Enumerable.Range(0, peers).Select(p => Enumerable.Range(0, PathsPerPeer).Select(i =>
             new CandidatePath(IPAddress.Parse($"198.18.{i}.2"), new Endpoint(IPAddress.Parse($"198.19.{p / 250}.{1 + p % 250}"), 51820))).ToArray()).ToArray();
@@ -56,9 +56,9 @@ public sealed class Traffic
         // Scheduling noise: probes are not sent on the exact tick.
         at = at.AddTicks(_random.Next(0, 20_000));
         if (_random.Next(100) == 0)
-            return new ProbeOutcome(_peers[p], _paths[p][i], _sequence.Next(), at, null, null, null);
+            return new ProbeOutcome(_peers[p], _paths[p][i], _sequence.Next(at), at, null, null, null);
         var rtt = 5 + p % 80 + 10 * i + _random.NextDouble() * 3;
-        return new ProbeOutcome(_peers[p], _paths[p][i], _sequence.Next(), at, rtt, _observed[p][i], _peerEndpoints[p]);
+        return new ProbeOutcome(_peers[p], _paths[p][i], _sequence.Next(at), at, rtt, _observed[p][i], _peerEndpoints[p]);
     }
 
     private byte[] RandomBytes(int n)

@@ -12,21 +12,21 @@ public sealed class ProbeCodecTests
     [Theory]
     [InlineData("request", ProbeVectors.RequestHex)]
     [InlineData("move",
-        "57475250010300008520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a6b49d2000000000818fae2769b0fccbc" +
-        "ca6c000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
-        "12ae60f641a15cd9f9b0d9b42f9ea94e")]
+        "57475250020300008520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a6b49d2000000000818fae2769b0fccbc" +
+        "0400ca6cc6336407000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
+        "e64e85899b2043e0b8529875ffdc0fed")]
     [InlineData("reply",
-        "5747525001020000de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f6ab13b800000002a18fae2769b73a480" +
+        "5747525002020000de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f6ab13b800000002a18fae2769b73a480" +
         "6b49d2000000000718fae2769b0fccbc04009c40c63364070000000000000000000000000600ca6c20010db8000000000000000000000007" +
-        "28cfa67804004283740e6f02a04d1544")]
+        "ce2c53d4fea1ae4d588289e2080d7f18")]
     [InlineData("reply-no-endpoint",
-        "5747525001020000de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f6ab13b800000002a18fae2769b73a480" +
+        "5747525002020000de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f6ab13b800000002a18fae2769b73a480" +
         "6b49d2000000000718fae2769b0fccbc06009c4120010db80001000000000000000000020000000000000000000000000000000000000000" +
-        "e45d8b6521baf7271d22ced3a9ccf25b")]
+        "e0f5d5d2b8f1c25d0a1b82201b1e1d59")]
     [InlineData("move-reply",
-        "5747525001040000de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f6ab13b800000002b18fae2769b73a480" +
+        "5747525002040000de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f6ab13b800000002b18fae2769b73a480" +
         "6b49d2000000000818fae2769b0fccbc04009c40c63364070000000000000000000000000400ca6cc6336407000000000000000000000000" +
-        "0e8b5a5ade3141ec0ecb1ab3b8d45941")]
+        "65b89c76ba311c4d40f8b475ed6f2349")]
     public void Messages_encode_and_decode_to_pinned_bytes(string name, string hex)
     {
         var message = ProbeVectors.Messages[name];
@@ -49,7 +49,7 @@ public sealed class ProbeCodecTests
         ProbeAnswer[] answers =
         [
             request.Reply(ProbeVectors.Bob, 7, now, Endpoint.Parse(observed), endpoint is null ? null : Endpoint.Parse(endpoint)),
-            new MoveRequest(ProbeVectors.Alice, 100, T0, 51820).Reply(ProbeVectors.Bob, 8, now, Endpoint.Parse(observed), endpoint is null ? null : Endpoint.Parse(endpoint)),
+            new MoveRequest(ProbeVectors.Alice, 100, T0, Endpoint.Parse("198.51.100.7:51820")).Reply(ProbeVectors.Bob, 8, now, Endpoint.Parse(observed), endpoint is null ? null : Endpoint.Parse(endpoint)),
         ];
         foreach (var answer in answers)
         {
@@ -74,10 +74,23 @@ public sealed class ProbeCodecTests
     }
 
     [Fact]
-    public void A_move_request_asks_for_its_source_address_with_its_listen_port()
+    public void A_move_request_carries_the_whole_endpoint_it_asks_for_under_the_MAC()
     {
-        var move = new MoveRequest(ProbeVectors.Alice, 1, T0, 51820);
-        Assert.Equal(Endpoint.Parse("[2001:db8::5]:51820"), move.RequestedEndpoint(Endpoint.Parse("[2001:db8::5]:40000")));
+        foreach (var requested in new[] { "198.51.100.7:51820", "[2001:db8::5]:51821" })
+        {
+            var move = new MoveRequest(ProbeVectors.Alice, 1, T0, Endpoint.Parse(requested));
+            var packet = ProbeVectors.Encode(move);
+            Assert.True(ProbeCodec.TryDecode(packet, ProbeVectors.KeyFor, out var decoded, out _));
+            Assert.Equal(Endpoint.Parse(requested), Assert.IsType<MoveRequest>(decoded).Requested);
+            // An on-path host rewriting the address (or the port) breaks the MAC.
+            foreach (var offset in new[] { ProbeCodec.HeaderSize + 2, ProbeCodec.HeaderSize + 4 })
+            {
+                var tampered = packet.ToArray();
+                tampered[offset] ^= 1;
+                Assert.False(ProbeCodec.TryDecode(tampered, ProbeVectors.KeyFor, out _, out var error));
+                Assert.Equal(ProbeError.BadMac, error);
+            }
+        }
     }
 
     [Fact]
@@ -109,7 +122,7 @@ public sealed class ProbeCodecTests
         foreach (var answer in new ProbeAnswer[] { largest, new MoveReply(largest.Sender, 0, T0, 0, T0, largest.ObservedSource, largest.WireGuardEndpoint) })
             Assert.True(ProbeVectors.Encode(answer).Length <= smallestRequest.Length);
         Assert.Equal(ProbeCodec.RequestSize, smallestRequest.Length);
-        Assert.Equal(ProbeCodec.RequestSize, ProbeVectors.Encode(new MoveRequest(ProbeVectors.Alice, 0, T0, 1)).Length);
+        Assert.Equal(ProbeCodec.RequestSize, ProbeVectors.Encode(new MoveRequest(ProbeVectors.Alice, 0, T0, Endpoint.Parse("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"))).Length);
     }
 
     [Theory]
@@ -147,7 +160,8 @@ public sealed class ProbeCodecTests
 
     [Theory]
     [InlineData(0, 0x58, ProbeError.BadMagic)]
-    [InlineData(4, 2, ProbeError.BadVersion)]
+    [InlineData(4, 1, ProbeError.BadVersion)] // version 1: moves not bound to their address
+    [InlineData(4, 3, ProbeError.BadVersion)]
     [InlineData(4, 0, ProbeError.BadVersion)]
     [InlineData(5, 0, ProbeError.UnknownType)]
     [InlineData(5, 5, ProbeError.UnknownType)]
@@ -212,7 +226,9 @@ public sealed class ProbeCodecTests
     [Theory]
     [InlineData("request", 60, "01")] // padding
     [InlineData("request", 111, "80")]
-    [InlineData("move", 56, "0000")] // listen port 0
+    [InlineData("move", 56, "00")] // requested: none
+    [InlineData("move", 58, "0000")] // requested: port 0
+    [InlineData("move", 64, "01")] // requested: IPv4 with a nonzero tail
     [InlineData("move", 100, "07")] // padding
     [InlineData("reply", 72, "05")] // observed source: family 5
     [InlineData("reply", 72, "00")] // observed source: none
@@ -251,8 +267,7 @@ public sealed class ProbeCodecTests
     {
         var buffer = new byte[ProbeCodec.MaxSize];
         Assert.Throws<ArgumentException>(() => ProbeCodec.Encode(ProbeVectors.Messages["request"], ProbeVectors.Key, buffer.AsSpan(0, ProbeCodec.RequestSize - 1)));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ProbeCodec.Encode(new MoveRequest(ProbeVectors.Alice, 1, T0, 0), ProbeVectors.Key, buffer));
-        Assert.Throws<ArgumentOutOfRangeException>(() => ProbeCodec.Encode(new MoveRequest(ProbeVectors.Alice, 1, T0, 65536), ProbeVectors.Key, buffer));
+        Assert.Throws<ArgumentException>(() => ProbeCodec.Encode(new MoveRequest(ProbeVectors.Alice, 1, T0, default), ProbeVectors.Key, buffer));
         Assert.Throws<ArgumentOutOfRangeException>(() => ProbeCodec.Encode(new ProbeRequest(ProbeVectors.Alice, 1, DateTimeOffset.MaxValue), ProbeVectors.Key, buffer));
         Assert.Throws<ArgumentException>(() => ProbeCodec.Encode(new ProbeRequest(default, 1, T0), ProbeVectors.Key, buffer));
         Assert.Throws<ArgumentException>(() => ProbeCodec.Encode(new ProbeReply(ProbeVectors.Bob, 1, T0, 1, T0, default, null), ProbeVectors.Key, buffer));

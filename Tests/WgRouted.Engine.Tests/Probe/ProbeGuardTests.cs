@@ -62,7 +62,7 @@ public sealed class ProbeGuardTests
         Assert.True(guard.TryAccept(new ProbeReply(ProbeVectors.Alice, 7, Now, 1, Now, observed, null), Now, out _));
         Assert.False(guard.TryAccept(new MoveReply(ProbeVectors.Alice, 7, Now, 1, Now, observed, null), Now, out _));
         // A move request shares the request direction.
-        Assert.False(guard.TryAccept(new MoveRequest(ProbeVectors.Alice, 7, Now, 51820), Now, out var error));
+        Assert.False(guard.TryAccept(new MoveRequest(ProbeVectors.Alice, 7, Now, observed), Now, out var error));
         Assert.Equal(ProbeError.Replayed, error);
     }
 

@@ -30,7 +30,7 @@ internal static class ProbeVectors
     public static readonly Dictionary<string, ProbeMessage> Messages = new()
     {
         ["request"] = new ProbeRequest(Alice, AliceSequence, AliceTime),
-        ["move"] = new MoveRequest(Alice, AliceSequence + 1, AliceTime, 51820),
+        ["move"] = new MoveRequest(Alice, AliceSequence + 1, AliceTime, Endpoint.Parse("198.51.100.7:51820")),
         ["reply"] = new ProbeReply(Bob, BobSequence, BobTime, AliceSequence, AliceTime,
             Endpoint.Parse("198.51.100.7:40000"), Endpoint.Parse("[2001:db8::7]:51820")),
         ["reply-no-endpoint"] = new ProbeReply(Bob, BobSequence, BobTime, AliceSequence, AliceTime,
@@ -40,9 +40,9 @@ internal static class ProbeVectors
     };
 
     public const string RequestHex =
-        "57475250010100008520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a6b49d2000000000718fae2769b0fccbc" +
+        "57475250020100008520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a6b49d2000000000718fae2769b0fccbc" +
         "0000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000" +
-        "61244b6215e7edb22956a15a4334c224";
+        "7c9d5ac11e26c692098e393255822021";
 
     public static ProbeKey? KeyFor(PeerKey sender) => sender == Alice || sender == Bob ? Key : null;
 

@@ -114,13 +114,13 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task A_move_request_leaves_from_the_paths_socket_with_our_listen_port()
+    public async Task A_move_request_leaves_from_the_paths_socket_and_asks_for_its_source_with_our_listen_port()
     {
         await Until(() => From(B) == 1, "B's probe");
         Assert.True(_prober.SendMove(_f.Peer, B, ListenPort));
         var (_, _, data) = _f.Network.Sent.Last(s => s.From.Address.Equals(B.Src));
         var move = Assert.IsType<MoveRequest>(_f.Decode(data));
-        Assert.Equal(ListenPort, move.ListenPort);
+        Assert.Equal(new Endpoint(B.Src, ListenPort), move.Requested);
         Assert.False(_prober.SendMove(_f.Peer, new CandidatePath(IPAddress.Parse("198.18.9.9"), PeerEndpoint), ListenPort));
     }
 

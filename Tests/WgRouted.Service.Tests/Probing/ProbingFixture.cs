@@ -27,6 +27,9 @@ internal sealed class ProbingFixture : IDisposable
 
     private readonly string _dir = Directory.CreateTempSubdirectory("wgr-probing-").FullName;
 
+    /// <summary>A second peer on our device, not configured for WgRouted, at this endpoint.</summary>
+    public static readonly Endpoint OtherPeerEndpoint = Endpoint.Parse("198.18.5.2:51820");
+
     public ProbingFixture(bool peerHasEndpoints = true)
     {
         var ours = RandomNumberGenerator.GetBytes(32);
@@ -35,7 +38,9 @@ internal sealed class ProbingFixture : IDisposable
         Peer = PeerKey.FromBytes(WireGuardKeys.PublicKey(theirs));
         // The far side's view: the same shared probe key, derived from its own private key.
         PeerProbeKey = ProbeKeys.Derive(theirs, Peer.ToBytes(), OurPublic.ToBytes());
-        Uapi = new FakeUapi(_dir, Interface, ours, ListenPort, (Peer.ToBytes(), new IPEndPoint(PeerEndpoint.Address, PeerEndpoint.Port)));
+        OtherPeer = PeerKey.FromBytes(WireGuardKeys.PublicKey(RandomNumberGenerator.GetBytes(32)));
+        Uapi = new FakeUapi(_dir, Interface, ours, ListenPort, (Peer.ToBytes(), new IPEndPoint(PeerEndpoint.Address, PeerEndpoint.Port)),
+            (OtherPeer.ToBytes(), new IPEndPoint(OtherPeerEndpoint.Address, OtherPeerEndpoint.Port)));
         Config = ConfigurationLoader.Validate(new WgRoutedOptions
         {
             DataDirectory = _dir,
@@ -47,7 +52,12 @@ internal sealed class ProbingFixture : IDisposable
         });
         Control = new WireGuardControl(networkNamespace: null, socketDirectory: _dir);
         Keyring = new Keyring(Config, Control, NullLogger<Keyring>.Instance);
+        // The poller's first read, which the daemon does at start.
+        if (!Keyring.Refresh(Config.Interfaces[0]))
+            throw new InvalidOperationException("the fake device is unreadable");
     }
+
+    public PeerKey OtherPeer { get; }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
     public DatagramNetwork Network { get; } = new();

@@ -86,7 +86,7 @@ public sealed class SwitcherTests : IAsyncLifetime, IDisposable
         Assert.Equal(command.Decision.TraceId, switched.TraceId);
         Assert.Equal(moves + 1, _f.Network.SentFrom(A.Src));
         var move = Assert.IsType<MoveRequest>(_f.Decode(_f.Network.Sent.Last(s => s.From.Address.Equals(A.Src)).Data));
-        Assert.Equal(ListenPort, move.ListenPort);
+        Assert.Equal(new Endpoint(A.Src, ListenPort), move.Requested);
     }
 
     [Fact]
