@@ -7,124 +7,111 @@ using Microsoft.Extensions.Logging;
 namespace WgRouted.Service.Probing;
 
 /// <summary>
-/// Short-lived stateless rewrites that make a switch stick under traffic. WireGuard learns the peer's endpoint
-/// from every authenticated packet: packets from the initiator still in flight on the old path after a move
-/// would roam the responder back to the old address, and under steady traffic over a slower old path the two
-/// ends chase each other for ever. For a moment after a move, the responder rewrites such packets' source to
-/// the new address, so nothing is lost and nothing is learnt back. (The initiator's side heals by itself: a
-/// late packet on the old path sets its source back, its next packet goes out from there, arrives rewritten,
-/// and the responder's next packet, to the new address, sets the new source again. Rewriting on the
-/// initiator's side instead would make wireguard-go pair the new source with the old uplink's interface.) Rules live in table `inet wgrouted`, chain prerouting at raw priority (before
-/// conntrack), and are removed when they expire and on shutdown.
+/// Short-lived rewrites that make a switch stick under traffic. WireGuard learns the peer's endpoint from every
+/// authenticated packet: packets from the initiator still in flight on the old path after a move would roam the
+/// responder back to the old address, and under steady traffic over a slower old path the two ends chase each other
+/// for ever. For <see cref="Lifetime"/> after a move, the responder rewrites such packets' source to the new address,
+/// so nothing is lost and nothing is learnt back. (The initiator's side heals by itself: a late packet on the old
+/// path sets its source back, its next packet goes out from there, arrives rewritten, and the responder's next
+/// packet, to the new address, sets the new source again. Rewriting on the initiator's side instead would make
+/// wireguard-go pair the new source with the old uplink's interface.)
+/// <para>
+/// A fence is one element of a map in table `inet wgrouted`: (old address, old port, our listen port) to the new
+/// address, with a kernel timeout, so nothing outlives <see cref="Lifetime"/>, not even after a crash. The one rule
+/// per family matches only UDP to an address of this host (`fib daddr type local`) and our listen port, so traffic
+/// we forward is never touched; the responder adds no fence for an old endpoint that is another peer's.
+/// </para>
 /// </summary>
-public sealed partial class Fences(TimeProvider time, ILogger<Fences> logger) : IHostedService, IAsyncDisposable
+public sealed partial class Fences(ILogger<Fences> logger) : IHostedService
 {
     public const string Table = "wgrouted";
     /// <summary>Longer than any sane one-way delay of the old path: its in-flight packets are gone by then.</summary>
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(2);
+    /// <summary>nft answers in milliseconds; a hung one must not hold the responder's move path.</summary>
+    private static readonly TimeSpan NftTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Lock _lock = new();
-    private readonly List<(long Handle, string Owner, DateTimeOffset Expires)> _rules = [];
-    private ITimer? _timer;
+    private readonly Dictionary<string, string> _elements = [];
     private bool _ready;
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        // A crash leaves the table: start from an empty one.
-        Nft($"add table inet {Table}", out _);
-        Nft($"delete table inet {Table}", out _);
-        _ready = Nft($"add table inet {Table}", out var error)
-            && Nft($"add chain inet {Table} prerouting {{ type filter hook prerouting priority raw; policy accept; }}", out error);
+        // A crash leaves the table (its elements expire by themselves): start from an empty one.
+        Nft("add table inet " + Table, out _);
+        Nft("delete table inet " + Table, out _);
+        _ready = Nft($$"""
+            table inet {{Table}} {
+                map fence4 { type ipv4_addr . inet_service . inet_service : ipv4_addr; flags timeout; }
+                map fence6 { type ipv6_addr . inet_service . inet_service : ipv6_addr; flags timeout; }
+                chain prerouting {
+                    type filter hook prerouting priority raw; policy accept;
+                    meta l4proto udp fib daddr type local ip saddr set ip saddr . udp sport . udp dport map @fence4
+                    meta l4proto udp fib daddr type local ip6 saddr set ip6 saddr . udp sport . udp dport map @fence6
+                }
+            }
+            """, out var error);
         if (!_ready)
             LogUnavailable(logger, error);
-        _timer = time.CreateTimer(_ => Expire(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
         return Task.CompletedTask;
     }
 
-    /// <summary>The peer's side: packets from the initiator's old address arrive as from its new one.</summary>
+    /// <summary>The peer's side: packets from the initiator's old endpoint to our listen port arrive as from its new address.</summary>
     public void RewriteSenders(string owner, IPEndPoint oldRemote, IPAddress newRemote, int localPort)
     {
-        Drop(owner);
-        if (Family(oldRemote.Address, newRemote, newRemote) is not { } ip)
-            return;
-        Add(owner, $"{ip} saddr {oldRemote.Address} udp sport {oldRemote.Port} udp dport {localPort} {ip} saddr set {newRemote}",
-            $"from {oldRemote} -> {newRemote}");
-    }
-
-    private static string? Family(IPAddress a, IPAddress b, IPAddress c) =>
-        a.AddressFamily == b.AddressFamily && b.AddressFamily == c.AddressFamily
-            ? a.AddressFamily == AddressFamily.InterNetwork ? "ip" : "ip6"
-            : null; // across families there is nothing to rewrite: the old family's packets stop by themselves.
-
-    /// <summary>A newer switch for the same peer replaces the fences of the older one (they would fight it).</summary>
-    private void Drop(string owner)
-    {
-        lock (_lock)
-            foreach (var rule in _rules.Where(r => r.Owner == owner).ToList())
-            {
-                Nft($"delete rule inet {Table} prerouting handle {rule.Handle}", out _);
-                _rules.Remove(rule);
-            }
-    }
-
-    private void Add(string owner, string rule, string what)
-    {
+        ArgumentNullException.ThrowIfNull(oldRemote);
+        ArgumentNullException.ThrowIfNull(newRemote);
         if (!_ready)
             return;
         lock (_lock)
         {
-            if (!Nft($"--echo --handle add rule inet {Table} prerouting {rule}", out var output))
+            // A newer switch for the same peer replaces the older one's fence (they would fight).
+            if (_elements.Remove(owner, out var previous))
+                Nft($"delete element inet {Table} {previous}", out _);
+            // Across families there is nothing to rewrite: the old family's packets stop by themselves.
+            if (oldRemote.AddressFamily != newRemote.AddressFamily)
+                return;
+            var map = oldRemote.AddressFamily == AddressFamily.InterNetwork ? "fence4" : "fence6";
+            var key = $"{oldRemote.Address} . {oldRemote.Port} . {localPort}";
+            var what = $"from {oldRemote} to port {localPort} -> {newRemote}";
+            if (!Nft($"add element inet {Table} {map} {{ {key} timeout {(int)Lifetime.TotalMilliseconds}ms : {newRemote} }}", out var error))
             {
-                LogAddFailed(logger, what, output);
+                LogAddFailed(logger, what, error);
                 return;
             }
-            var at = output.LastIndexOf("# handle ", StringComparison.Ordinal);
-            if (at >= 0 && long.TryParse(output.AsSpan(at + 9).Trim(), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var handle))
-                _rules.Add((handle, owner, time.GetUtcNow() + Lifetime));
+            _elements[owner] = $"{map} {{ {key} }}";
             LogAdded(logger, what);
-        }
-    }
-
-    private void Expire()
-    {
-        lock (_lock)
-        {
-            var now = time.GetUtcNow();
-            foreach (var rule in _rules.Where(r => r.Expires <= now).ToList())
-            {
-                Nft($"delete rule inet {Table} prerouting handle {rule.Handle}", out _);
-                _rules.Remove(rule);
-            }
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken)
     {
-        _timer?.Dispose();
         if (_ready)
-            Nft($"delete table inet {Table}", out _);
+            Nft("delete table inet " + Table, out _);
         _ready = false;
         return Task.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>Runs `nft -f -` with <paramref name="script"/> on stdin (no shell, no word splitting).</summary>
+    private static bool Nft(string script, out string output)
     {
-        if (_timer is not null)
-            await _timer.DisposeAsync();
-    }
-
-    private static bool Nft(string args, out string output)
-    {
-        var psi = new ProcessStartInfo("nft") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in SplitArgs(args))
-            psi.ArgumentList.Add(a);
+        var psi = new ProcessStartInfo("nft", "-f -")
+        {
+            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+        };
         try
         {
             using var p = Process.Start(psi)!;
-            var stdout = p.StandardOutput.ReadToEnd();
-            var stderr = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            output = p.ExitCode == 0 ? stdout : stderr.Trim();
+            p.StandardInput.Write(script + "\n");
+            p.StandardInput.Close();
+            var stdout = p.StandardOutput.ReadToEndAsync();
+            var stderr = p.StandardError.ReadToEndAsync();
+            if (!p.WaitForExit(NftTimeout))
+            {
+                p.Kill();
+                output = $"nft did not answer within {NftTimeout.TotalSeconds} s";
+                return false;
+            }
+            output = p.ExitCode == 0 ? stdout.Result : stderr.Result.Trim();
             return p.ExitCode == 0;
         }
         catch (System.ComponentModel.Win32Exception e)
@@ -133,9 +120,6 @@ public sealed partial class Fences(TimeProvider time, ILogger<Fences> logger) : 
             return false;
         }
     }
-
-    // nft takes the rule as separate words; braces and semicolons stay inside their words.
-    private static string[] SplitArgs(string args) => args.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "No nftables ({Error}): switches fall back to re-assertion alone")]
     private static partial void LogUnavailable(ILogger logger, string error);

@@ -28,7 +28,7 @@ public sealed class ResponderTests : IAsyncLifetime, IDisposable
 
     public ResponderTests()
     {
-        _fences = new Fences(_f.Time, NullLogger<Fences>.Instance);
+        _fences = new Fences(NullLogger<Fences>.Instance);
         _responder = NewResponder();
         _initiator = _f.Network.Bind(new IPEndPoint(InitiatorAddress, 0), "upa");
         _to = new IPEndPoint(Listening, _f.Config.Options.Probe.Port);
@@ -215,7 +215,6 @@ public sealed class ResponderTests : IAsyncLifetime, IDisposable
     {
         _responder.Dispose();
         _initiator.Dispose();
-        _fences.DisposeAsync().AsTask().GetAwaiter().GetResult();
         _f.Dispose();
     }
 }
