@@ -15,5 +15,9 @@ public sealed record AddressRemoved(DateTimeOffset At, int LinkIndex, IPAddress 
 public sealed record RouteAdded(DateTimeOffset At, int Table, string Dst, IPAddress? Gateway, int? LinkIndex, IPAddress? PreferredSource, int Metric, bool LinkDown)
     : HostEvent(At);
 
+/// <summary>The responder's listener on <paramref name="Address"/> failed with <paramref name="Error"/> and was started again.</summary>
+public sealed record ResponderListenerRestarted(DateTimeOffset At, IPAddress Address, string Error)
+    : HostEvent(At);
+
 public sealed record RouteRemoved(DateTimeOffset At, int Table, string Dst, IPAddress? Gateway, int? LinkIndex, IPAddress? PreferredSource, int Metric, bool LinkDown)
     : HostEvent(At);

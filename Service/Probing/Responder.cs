@@ -189,6 +189,7 @@ public sealed partial class Responder(
             {
                 Telemetry.ResponderDropped.Add(1, new KeyValuePair<string, object?>("cause", "listener restarted"));
                 LogListenerRestarted(logger, local.ToString(), e.Message);
+                inbox.Post(new ResponderListenerRestarted(time.GetUtcNow(), local, e.GetType().Name + ": " + e.Message));
                 await Task.Delay(ListenerRestartDelay, time, ct);
             }
         }

@@ -105,6 +105,7 @@ public sealed class Timeline
         // Default routes, and routes naming one of our sources; not host routes (WgRouted's own pins are /32 and /128).
         RouteAdded r => Matters(r.Dst, r.PreferredSource),
         RouteRemoved r => Matters(r.Dst, r.PreferredSource),
+        ResponderListenerRestarted => true,
         _ => false,
     };
 
@@ -118,6 +119,7 @@ public sealed class Timeline
         AddressRemoved a => $"address {a.Address}/{a.PrefixLength} removed",
         RouteAdded r => $"route {r.Dst} table {r.Table} via {r.Gateway?.ToString() ?? "-"} metric {r.Metric} added",
         RouteRemoved r => $"route {r.Dst} table {r.Table} via {r.Gateway?.ToString() ?? "-"} metric {r.Metric} removed",
+        ResponderListenerRestarted r => $"responder's listener on {r.Address} failed ({r.Error}) and was started again",
         _ => e.GetType().Name,
     };
 

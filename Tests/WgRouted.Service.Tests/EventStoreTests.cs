@@ -153,6 +153,7 @@ public sealed class EventStoreTests(PostgresFixture pg)
             new RouteAdded(T0, 254, "0.0.0.0/0", IPAddress.Parse("198.18.1.1"), 3, null, 100, LinkDown: true),
             new RouteRemoved(T0, 254, "0.0.0.0/0", IPAddress.Parse("198.18.1.1"), 3, null, 100, LinkDown: true),
             new AddressRemoved(T0, 3, IPAddress.Parse("198.18.1.2"), 24),
+            new ResponderListenerRestarted(T0, IPAddress.Parse("198.18.1.2"), "SocketException: Network is down"),
         ];
         await store.AppendAsync(facts.Select(f => (stream, f)).ToList(), CancellationToken.None);
         var read = await store.ReadAsync(stream, null, 100, CancellationToken.None);

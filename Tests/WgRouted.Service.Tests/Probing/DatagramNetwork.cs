@@ -36,6 +36,13 @@ internal sealed class DatagramNetwork
     /// <summary>A datagram claiming any source (a spoofer's, port 0 included), delivered like any other.</summary>
     public void Inject(IPEndPoint from, IPEndPoint to, byte[] data) => Deliver(from, to, data);
 
+    /// <summary>The socket bound to <paramref name="local"/> fails its next receive with <paramref name="failure"/>.</summary>
+    public void FailNextReceive(IPEndPoint local, Exception failure)
+    {
+        lock (_lock)
+            _bound[local].Failure = failure;
+    }
+
     public bool IsBound(IPEndPoint local)
     {
         lock (_lock)
@@ -78,6 +85,8 @@ internal sealed class DatagramNetwork
         public IPEndPoint Local { get; } = local;
         public string? Device { get; } = device;
         public Channel<(byte[] Data, IPEndPoint From)> Queue { get; } = Channel.CreateUnbounded<(byte[], IPEndPoint)>();
+        private Exception? _failure;
+        public Exception? Failure { get => _failure; set => _failure = value; }
 
         public void SendTo(ReadOnlySpan<byte> datagram, IPEndPoint to) => network.Deliver(Local, to, datagram.ToArray());
 
@@ -92,6 +101,8 @@ internal sealed class DatagramNetwork
             try
             {
                 var (data, from) = await Queue.Reader.ReadAsync(ct);
+                if (Interlocked.Exchange(ref _failure, null) is { } failure)
+                    throw failure;
                 data.AsSpan(0, Math.Min(data.Length, buffer.Length)).CopyTo(buffer.Span);
                 return (Math.Min(data.Length, buffer.Length), from);
             }

@@ -192,6 +192,22 @@ public sealed class ResponderTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_listener_that_fails_is_started_again_and_that_is_an_event()
+    {
+        // The failure surfaces with the next datagram: a fault no catch in the serve loop expects.
+        _f.Network.FailNextReceive(_to, new NotSupportedException("injected"));
+        _initiator.SendTo(_f.Encode(new ProbeRequest(_f.Peer, Next(), _f.Time.GetUtcNow())), _to);
+        var restarted = Assert.IsType<ResponderListenerRestarted>(await _f.NextAsync());
+        Assert.Equal(Listening, restarted.Address);
+        Assert.Contains("injected", restarted.Error, StringComparison.Ordinal);
+        await Task.Delay(50);
+        _f.Time.Advance(TimeSpan.FromMilliseconds(100));
+        var request = new ProbeRequest(_f.Peer, Next(), _f.Time.GetUtcNow());
+        _initiator.SendTo(_f.Encode(request), _to);
+        Assert.Equal(request.Sequence, (await AnswerAsync()).EchoSequence);
+    }
+
+    [Fact]
     public async Task A_spoofed_flood_with_bad_macs_from_the_peers_address_costs_the_peer_no_answer()
     {
         // Regression: the rate limit ran before the MAC, by source address: 50 forged packets "from" the peer's path
