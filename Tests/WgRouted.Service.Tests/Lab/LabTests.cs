@@ -180,6 +180,24 @@ public sealed class LabTests
         Assert.True(Ms(r["witness_fired_after_ms"]) <= 45_000, line);
     }
 
+    /// <summary>
+    /// The router's WireGuard key rotated under its running wg-routed (the hub told the new key and its wg-routed
+    /// restarted): the probe keys follow the device, so the next failover is as fast as ever; with stale keys every
+    /// MAC fails and no path is usable.
+    /// </summary>
+    [Fact]
+    public void With_wg_routed_probe_keys_follow_a_rotated_wireguard_key()
+    {
+        var run = RunLab(["k"], wgRouted: true, seconds: 90);
+        AssertReplayed(run);
+        var result = Single(run, "k");
+        var line = string.Join(' ', result);
+        Assert.True(result["keys_rederived"] == "yes", line);
+        Assert.True(Ms(result["failover_ms"]) <= 1000 + CiMarginMs, line);
+        Assert.True(Ms(result["outage_ms"]) <= 1000 + CiMarginMs, line);
+        Assert.True(Ms(result["back_on_primary_ms"]) <= 1000 + CiMarginMs, line);
+    }
+
     private static int Ms(string value) =>
         value == "never" ? int.MaxValue : int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 
