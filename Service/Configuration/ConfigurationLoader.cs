@@ -40,6 +40,8 @@ public static class ConfigurationLoader
         {
             throw new ConfigurationException([$"{path}: {e.InnerException?.Message ?? e.Message}"]);
         }
+        if (ConfigurationKeys.Check(root, typeof(WgRoutedOptions)) is { Count: > 0 } shapeErrors)
+            throw new ConfigurationException(shapeErrors);
         WgRoutedOptions options;
         try
         {
