@@ -19,5 +19,9 @@ public sealed record RouteAdded(DateTimeOffset At, int Table, string Dst, IPAddr
 public sealed record ResponderListenerRestarted(DateTimeOffset At, IPAddress Address, string Error)
     : HostEvent(At);
 
+/// <summary>A source or actuator of the daemon (<paramref name="Service"/>) failed or ended and was started again.</summary>
+public sealed record ServiceRestarted(DateTimeOffset At, string Service, string Error, int Failures)
+    : HostEvent(At);
+
 public sealed record RouteRemoved(DateTimeOffset At, int Table, string Dst, IPAddress? Gateway, int? LinkIndex, IPAddress? PreferredSource, int Metric, bool LinkDown)
     : HostEvent(At);

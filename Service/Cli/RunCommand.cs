@@ -21,7 +21,8 @@ internal static class RunCommand
                 return CommonOptions.Failure;
             using var host = BuildHost(loaded);
             await host.RunAsync(ct);
-            return 0;
+            // A fatal fault stopped the host: a non-zero exit, so that systemd's Restart=on-failure acts.
+            return host.Services.GetRequiredService<DaemonHealth>().ExitCode;
         });
         return command;
     }

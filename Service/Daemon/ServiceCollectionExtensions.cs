@@ -46,23 +46,28 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<BindDatagram>(UdpDatagramSocket.Bind);
         services.AddSingleton<Prober>();
         services.AddSingleton<Responder>();
+        services.AddSingleton<DaemonHealth>();
         // Hosts stop services in reverse order: the appender stops last and stores what the others emitted.
-        services.AddHostedService(sp => sp.GetRequiredService<Appender>());
-        services.AddHostedService(sp => sp.GetRequiredService<Store.ProbeRecorder>());
-        services.AddHostedService(sp => sp.GetRequiredService<PolicyLoop>());
+        // Every source and actuator runs under a supervisor that starts it again when it fails.
+        services.AddSupervised(sp => sp.GetRequiredService<Appender>(), "appender");
+        services.AddSupervised(sp => sp.GetRequiredService<Store.ProbeRecorder>(), "probe recorder");
+        services.AddSupervised(sp => sp.GetRequiredService<PolicyLoop>(), "policy loop");
         services.AddHostedService<ConfigPublisher>();
         services.AddHostedService(sp => sp.GetRequiredService<PinService>());
-        services.AddHostedService<HostSource>();
-        services.AddHostedService<DnsSource>();
-        services.AddHostedService<WireGuardPoller>();
+        services.AddSupervised(sp => ActivatorUtilities.CreateInstance<HostSource>(sp), "host monitor");
+        services.AddSupervised(sp => ActivatorUtilities.CreateInstance<DnsSource>(sp), "DNS");
+        services.AddSupervised(sp => ActivatorUtilities.CreateInstance<WireGuardPoller>(sp), "WireGuard poller");
         services.AddHostedService(sp => sp.GetRequiredService<Fences>());
-        services.AddHostedService(sp => sp.GetRequiredService<Responder>());
-        services.AddHostedService(sp => sp.GetRequiredService<Prober>());
-        services.AddHostedService<Switcher>();
-        services.AddHostedService<Babel.TunnelLinks>();
-        services.AddHostedService<Babel.BabelBridge>();
+        services.AddSupervised(sp => sp.GetRequiredService<Responder>(), "responder");
+        services.AddSupervised(sp => sp.GetRequiredService<Prober>(), "prober");
+        services.AddSupervised(sp => ActivatorUtilities.CreateInstance<Switcher>(sp), "switcher");
+        services.AddSupervised(sp => ActivatorUtilities.CreateInstance<Babel.TunnelLinks>(sp), "tunnel links");
+        services.AddSupervised(sp => ActivatorUtilities.CreateInstance<Babel.BabelBridge>(sp), "babeld bridge");
         services.AddHostedService<TelemetryGauges>();
         services.AddWgRoutedTelemetry(config);
         return services;
     }
+
+    private static void AddSupervised(this IServiceCollection services, Func<IServiceProvider, Microsoft.Extensions.Hosting.BackgroundService> service, string name) =>
+        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<Supervisor>(sp, service(sp), name));
 }

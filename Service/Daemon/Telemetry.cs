@@ -18,6 +18,7 @@ public static class Telemetry
     public static readonly Counter<long> Switches = Meter.CreateCounter<long>("wgrouted.switches", description: "endpoint switches decided, by reason");
     public static readonly Counter<long> ResponderDropped = Meter.CreateCounter<long>("wgrouted.responder.dropped", description: "datagrams the responder dropped, by cause");
     public static readonly Counter<long> ResponderRejected = Meter.CreateCounter<long>("wgrouted.responder.rejected", description: "probe datagrams the responder refused (malformed, bad MAC, replayed, stale, moves not bound to their source), by cause");
+    public static readonly Counter<long> ServiceRestarts = Meter.CreateCounter<long>("wgrouted.service.restarts", description: "sources and actuators started again after a failure, by service");
     public static readonly Histogram<double> Convergence = Meter.CreateHistogram<double>("wgrouted.switch.convergence", "ms", "from the decision to the peer reporting our new source");
 
     public static IServiceCollection AddWgRoutedTelemetry(this IServiceCollection services, WgRoutedConfig config)

@@ -105,7 +105,7 @@ public sealed class Timeline
         // Default routes, and routes naming one of our sources; not host routes (WgRouted's own pins are /32 and /128).
         RouteAdded r => Matters(r.Dst, r.PreferredSource),
         RouteRemoved r => Matters(r.Dst, r.PreferredSource),
-        ResponderListenerRestarted => true,
+        ResponderListenerRestarted or ServiceRestarted => true,
         _ => false,
     };
 
@@ -120,6 +120,7 @@ public sealed class Timeline
         RouteAdded r => $"route {r.Dst} table {r.Table} via {r.Gateway?.ToString() ?? "-"} metric {r.Metric} added",
         RouteRemoved r => $"route {r.Dst} table {r.Table} via {r.Gateway?.ToString() ?? "-"} metric {r.Metric} removed",
         ResponderListenerRestarted r => $"responder's listener on {r.Address} failed ({r.Error}) and was started again",
+        ServiceRestarted r => $"{r.Service} failed ({r.Error}) and was started again (failure {r.Failures} in a row)",
         _ => e.GetType().Name,
     };
 

@@ -9,7 +9,7 @@ public static class EventTypes
 
     public static readonly Type[] Host =
     [
-        typeof(LinkChanged), typeof(AddressAdded), typeof(AddressRemoved), typeof(RouteAdded), typeof(RouteRemoved), typeof(ResponderListenerRestarted),
+        typeof(LinkChanged), typeof(AddressAdded), typeof(AddressRemoved), typeof(RouteAdded), typeof(RouteRemoved), typeof(ResponderListenerRestarted), typeof(ServiceRestarted),
     ];
 
     public static bool IsStored(object e) => e is not ProbeResult;
