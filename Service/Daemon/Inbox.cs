@@ -17,6 +17,8 @@ public sealed class Inbox
 
     public void Post(HostEvent e) => Write(e);
 
+    public void Post(LoopHeartbeat beat) => Write(beat);
+
     private void Write(object e)
     {
         if (!_channel.Writer.TryWrite(e))

@@ -96,6 +96,9 @@ public sealed partial class PolicyLoop(
                 if (e is CandidatesResolved)
                     Listen();
                 break;
+            case LoopHeartbeat beat:
+                beat.Answer();
+                break;
             default:
                 LogUnknownInput(logger, item.GetType().Name);
                 break;

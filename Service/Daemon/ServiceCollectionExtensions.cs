@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using WgRouted.Engine.Policy;
 using WgRouted.Integrations.Netlink;
 using WgRouted.Service.Probing;
@@ -64,6 +65,9 @@ public static class ServiceCollectionExtensions
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<Babel.TunnelLinks>(sp), "tunnel links");
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<Babel.BabelBridge>(sp), "babeld bridge");
         services.AddHostedService<TelemetryGauges>();
+        services.TryAddSingleton<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier, Microsoft.Extensions.Hosting.Systemd.SystemdNotifier>();
+        services.AddHostedService(sp => new SystemdWatchdog(sp.GetRequiredService<Inbox>(), sp.GetRequiredService<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier>(),
+            SystemdWatchdog.FromEnvironment(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SystemdWatchdog>>()));
         services.AddWgRoutedTelemetry(config);
         return services;
     }
