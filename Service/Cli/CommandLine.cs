@@ -11,6 +11,7 @@ internal static class CommandLine
         var root = new RootCommand("wg-routed: keeps every WireGuard peer on its best (source, destination) path");
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(CheckConfigCommand.Create());
+        root.Subcommands.Add(CleanupCommand.Create());
         root.Subcommands.Add(EventsCommand.Create());
         root.Subcommands.Add(ShowCommand.Create());
         root.Subcommands.Add(ProbeCommand.Create());

@@ -20,7 +20,19 @@ internal static class RunCommand
             if (loaded is null)
                 return CommonOptions.Failure;
             using var host = BuildHost(loaded);
-            await host.RunAsync(ct);
+            try
+            {
+                await host.StartAsync(ct);
+            }
+            catch (ConfigurationException e)
+            {
+                // What the first service refuses at start (a pin table the operator uses): named, nothing else started
+                // (stopping the others would have the recorder start PostgreSQL to flush).
+                foreach (var error in e.Errors)
+                    Console.Error.WriteLine(error);
+                return CommonOptions.Failure;
+            }
+            await host.WaitForShutdownAsync(ct);
             // A fatal fault stopped the host: a non-zero exit, so that systemd's Restart=on-failure acts.
             return host.Services.GetRequiredService<DaemonHealth>().ExitCode;
         });

@@ -94,6 +94,8 @@ public static class ConfigurationLoader
         var interfaces = new List<InterfaceConfig>();
         var seenInterfaces = new HashSet<string>(StringComparer.Ordinal);
         var seenPeers = new Dictionary<PeerKey, string>();
+        var seenMarks = new Dictionary<uint, string>();
+        var seenTables = new Dictionary<uint, string>();
         for (var i = 0; i < o.Interfaces.Count; i++)
         {
             var itf = o.Interfaces[i];
@@ -102,8 +104,16 @@ public static class ConfigurationLoader
             Check(seenInterfaces.Add(itf.Name), $"{key}:Name", itf.Name, "appears twice");
             uint fwmark = 0;
             Check(TryParseFwmark(itf.Fwmark, out fwmark), $"{key}:Fwmark", itf.Fwmark, "is not a non-zero 32-bit number (decimal or 0x hex)");
-            // The fwmark also numbers the interface's pin table: 253..255 are the kernel's default, main and local.
-            Check(fwmark is not (>= 253 and <= 255), $"{key}:Fwmark", itf.Fwmark, "would name a kernel routing table (253 default, 254 main, 255 local)");
+            if (fwmark != 0 && !seenMarks.TryAdd(fwmark, key))
+                errors.Add($"{key}:Fwmark: '{itf.Fwmark}' is already the fwmark of {seenMarks[fwmark]} (each interface's pins need their own mark)");
+            uint table = fwmark;
+            if (itf.PinTable.Length > 0)
+                Check(TryParseFwmark(itf.PinTable, out table), $"{key}:PinTable", itf.PinTable, "is not a non-zero 32-bit number (decimal or 0x hex)");
+            // 253..255 are the kernel's default, main and local tables.
+            Check(table is not (>= 253 and <= 255), itf.PinTable.Length > 0 ? $"{key}:PinTable" : $"{key}:Fwmark",
+                itf.PinTable.Length > 0 ? itf.PinTable : itf.Fwmark, "would name a kernel routing table (253 default, 254 main, 255 local); set PinTable");
+            if (table != 0 && !seenTables.TryAdd(table, key))
+                errors.Add($"{key}:PinTable: table {table} is already the pin table of {seenTables[table]}");
             var peers = new List<PeerConfig>();
             for (var j = 0; j < itf.Peers.Count; j++)
             {
@@ -134,7 +144,7 @@ public static class ConfigurationLoader
             // managed tunnel's link state and RTT are that one peer's.
             if (itf.Babel && itf.Peers.Count != 1)
                 errors.Add($"{key}:Babel: true needs exactly one peer on {itf.Name} (it has {itf.Peers.Count}): babeld sees a tunnel as one link to one neighbour; give each neighbour its own WireGuard interface");
-            interfaces.Add(new InterfaceConfig(itf.Name, fwmark, itf.Babel, peers));
+            interfaces.Add(new InterfaceConfig(itf.Name, fwmark, itf.Babel, peers, table, i));
         }
         if (errors.Count > 0)
             throw new ConfigurationException(errors);

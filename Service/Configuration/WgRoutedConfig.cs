@@ -10,6 +10,8 @@ public sealed record WgRoutedConfig(WgRoutedOptions Options, PolicyOptions Polic
         Interfaces.SelectMany(i => i.Peers.Select(p => (i, p)));
 }
 
-public sealed record InterfaceConfig(string Name, uint Fwmark, bool Babel, IReadOnlyList<PeerConfig> Peers);
+/// <param name="PinTable">The routing table of the interface's pins (PinTable, by default the fwmark's number).</param>
+/// <param name="Index">Its position in Interfaces, for error messages.</param>
+public sealed record InterfaceConfig(string Name, uint Fwmark, bool Babel, IReadOnlyList<PeerConfig> Peers, uint PinTable, int Index = 0);
 
 public sealed record PeerConfig(PeerKey PublicKey, IReadOnlyList<EndpointSpec> Endpoints, int ProbePort);

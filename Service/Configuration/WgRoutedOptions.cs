@@ -67,6 +67,8 @@ public sealed class InterfaceOptions
 {
     public string Name { get; set; } = "";
     public string Fwmark { get; set; } = "";
+    /// <summary>The routing table for this interface's pins; empty: the fwmark's number.</summary>
+    public string PinTable { get; set; } = "";
     public bool Babel { get; set; }
     public List<PeerOptions> Peers { get; set; } = [];
 }

@@ -48,13 +48,15 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Prober>();
         services.AddSingleton<Responder>();
         services.AddSingleton<DaemonHealth>();
-        // Hosts stop services in reverse order: the appender stops last and stores what the others emitted.
+        // First: a pin table the operator uses refuses the start before anything else began (PostgreSQL included);
+        // and last to stop, after everything that pins.
+        services.AddHostedService(sp => sp.GetRequiredService<PinService>());
+        // Hosts stop services in reverse order: the appender stops after the others and stores what they emitted.
         // Every source and actuator runs under a supervisor that starts it again when it fails.
         services.AddSupervised(sp => sp.GetRequiredService<Appender>(), "appender");
         services.AddSupervised(sp => sp.GetRequiredService<Store.ProbeRecorder>(), "probe recorder");
         services.AddSupervised(sp => sp.GetRequiredService<PolicyLoop>(), "policy loop");
         services.AddHostedService<ConfigPublisher>();
-        services.AddHostedService(sp => sp.GetRequiredService<PinService>());
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<HostSource>(sp), "host monitor");
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<DnsSource>(sp), "DNS");
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<WireGuardPoller>(sp), "WireGuard poller");
@@ -72,6 +74,7 @@ public static class ServiceCollectionExtensions
         return services;
     }
 
+    // Not AddHostedService: it adds a factory's type once (TryAddEnumerable), and every supervisor has the same type.
     private static void AddSupervised(this IServiceCollection services, Func<IServiceProvider, Microsoft.Extensions.Hosting.BackgroundService> service, string name) =>
-        services.AddHostedService(sp => ActivatorUtilities.CreateInstance<Supervisor>(sp, service(sp), name));
+        services.AddSingleton<Microsoft.Extensions.Hosting.IHostedService>(sp => ActivatorUtilities.CreateInstance<Supervisor>(sp, service(sp), name));
 }

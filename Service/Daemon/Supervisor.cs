@@ -5,7 +5,7 @@ using WgRouted.Engine.Events;
 namespace WgRouted.Service.Daemon;
 
 /// <summary>
-/// Runs one source or actuator and starts it again when it fails or ends while the daemon runs, after a backoff
+/// Runs one source or actuator and starts it again when it fails, after a backoff
 /// (100 ms doubling to 30 s, back to 100 ms once it has run a minute): each restart is an event on the host stream
 /// (<see cref="ServiceRestarted"/>), a log line and a metric. A service that fails <see cref="FatalFailures"/> times
 /// without a healthy minute in between is a fatal fault: the daemon stops with a non-zero exit (<see cref="DaemonHealth"/>),
@@ -45,9 +45,8 @@ public sealed partial class Supervisor(
             {
                 if (service.ExecuteTask is { } running)
                     await running.WaitAsync(stopping);
-                if (stopping.IsCancellationRequested)
-                    return;
-                error = "it ended while the daemon runs";
+                // Ended without a fault: it had nothing to do (no names to resolve, no babeld tunnel).
+                return;
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)
             {

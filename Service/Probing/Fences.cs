@@ -86,10 +86,13 @@ public sealed partial class Fences(ILogger<Fences> logger) : IHostedService
     public Task StopAsync(CancellationToken cancellationToken)
     {
         if (_ready)
-            Nft("delete table inet " + Table, out _);
+            RemoveTable();
         _ready = false;
         return Task.CompletedTask;
     }
+
+    /// <summary>Removes table `inet wgrouted` (on stop, and by `wg-routed cleanup` after a crash); false if there was none.</summary>
+    public static bool RemoveTable() => Nft("list table inet " + Table, out _) && Nft("delete table inet " + Table, out _);
 
     /// <summary>Runs `nft -f -` with <paramref name="script"/> on stdin (no shell, no word splitting).</summary>
     private static bool Nft(string script, out string output)

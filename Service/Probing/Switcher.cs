@@ -23,7 +23,11 @@ public sealed partial class Switcher(
     public const string SourceName = "WgRouted.Switch";
     public static readonly ActivitySource Activities = new(SourceName);
 
-    private readonly Dictionary<PeerKey, IPAddress> _pinned = [];
+    /// <summary>
+    /// Each peer's pin. A pin is a route to the peer's address, so peers behind one address (one NAT) share it: it is
+    /// removed only when no peer needs it, and peers wanting different sources there get the latest one's (said once).
+    /// </summary>
+    private readonly Dictionary<PeerKey, (string Interface, IPAddress Dst, IPAddress Src)> _pinned = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -82,10 +86,14 @@ public sealed partial class Switcher(
                 {
                     var route = rtnl.GetRoute(new RouteQuery(to.Dst.Address, Source: to.Src));
                     var table = pins.For(itf);
-                    if (_pinned.TryGetValue(peer, out var old) && !old.Equals(to.Dst.Address))
-                        table.Delete(old);
+                    if (_pinned.TryGetValue(peer, out var old) && !old.Dst.Equals(to.Dst.Address)
+                        && !_pinned.Any(p => p.Key != peer && p.Value.Interface == itf.Name && p.Value.Dst.Equals(old.Dst)))
+                        table.Delete(old.Dst);
+                    foreach (var (other, pin) in _pinned)
+                        if (other != peer && pin.Interface == itf.Name && pin.Dst.Equals(to.Dst.Address) && !pin.Src.Equals(to.Src))
+                            LogSharedPin(logger, to.Dst.Address.ToString(), other.Base64, pin.Src.ToString(), peer.Base64, to.Src.ToString());
                     table.Replace(to.Dst.Address, to.Src, route.OutputInterface, route.Gateway);
-                    _pinned[peer] = to.Dst.Address;
+                    _pinned[peer] = (itf.Name, to.Dst.Address, to.Src);
                 });
             }
             using (var endpoint = Activities.StartActivity("endpoint", ActivityKind.Internal, parent))
@@ -102,6 +110,9 @@ public sealed partial class Switcher(
             return e.Message;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peers share the address {Dst}: {Other} wanted source {OtherSrc}, {Peer} now pins {Src} for both (a pin is a route to the address)")]
+    private static partial void LogSharedPin(ILogger logger, string dst, string other, string otherSrc, string peer, string src);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Switching peer {Peer} to {Path} failed: {Error}")]
     private static partial void LogApplyFailed(ILogger logger, string peer, string path, string error);

@@ -63,6 +63,36 @@ public sealed class SourcePinsTests : IDisposable
         Assert.Contains("lookup 1002", _ns.Ip("rule show"), StringComparison.Ordinal); // the operator's rules stay
     }
 
+    [Fact]
+    public void Only_what_WgRouted_made_is_removed_and_what_others_made_is_named()
+    {
+        // The operator's route and rule in the table WgRouted is given, as with a fwmark of 51820 (wg-quick's table).
+        _ns.Ip($"route add 198.19.5.0/24 via 198.18.1.254 table {Table}");
+        _ns.Ip($"rule add from 198.18.1.1 lookup {Table} pref 2000");
+        using var rtnl = Rtnetlink.Open(_ns.Name);
+        var pins = new SourcePins(rtnl, Table, rulePriority: 100);
+        var foreign = pins.Foreign();
+        Assert.Equal(2, foreign.Count);
+        Assert.Contains(foreign, f => f.StartsWith("route 198.19.5.0/24", StringComparison.Ordinal));
+        Assert.Contains(foreign, f => f.StartsWith("rule priority 2000", StringComparison.Ordinal));
+
+        pins.Add(IPAddress.Parse("198.19.0.7"), IPAddress.Parse("198.18.2.1"), rtnl.FindLink("up2")!.Index, IPAddress.Parse("198.18.2.254"));
+        pins.AddRule(AddressFamily.InterNetwork, Mark);
+        Assert.Contains("proto 157", _ns.Ip($"route show table {Table} 198.19.0.7"), StringComparison.Ordinal);
+        Assert.Equal(2, pins.Foreign().Count);
+        Assert.Equal(2, pins.Flush());
+        Assert.Contains("198.19.5.0/24", _ns.Ip($"route show table {Table}"), StringComparison.Ordinal);
+        Assert.Contains("pref 2000", _ns.Ip("rule show").Replace("2000:", "pref 2000", StringComparison.Ordinal), StringComparison.Ordinal);
+
+        // Cleanup after a crash: WgRouted's objects in any table, nothing else.
+        new SourcePins(rtnl, 777, rulePriority: 100).Add(IPAddress.Parse("198.19.0.8"), IPAddress.Parse("198.18.2.1"), rtnl.FindLink("up2")!.Index, IPAddress.Parse("198.18.2.254"));
+        pins.AddRule(AddressFamily.InterNetwork, Mark);
+        Assert.Equal(2, SourcePins.RemoveAll(rtnl));
+        Assert.Equal("", _ns.Ip("route show table 777").Trim());
+        Assert.Contains("198.19.5.0/24", _ns.Ip($"route show table {Table}"), StringComparison.Ordinal);
+        Assert.Equal(2, pins.Foreign().Count);
+    }
+
     private JsonElement Get(string args) => JsonDocument.Parse(_ns.Ip($"-j route get {args}")).RootElement[0];
 
     private static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.GetString() : null;

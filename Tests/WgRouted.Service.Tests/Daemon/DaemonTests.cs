@@ -42,7 +42,8 @@ public sealed class DaemonTests : IDisposable
             var privateKey = TestNamespace.Run("wg", "genkey").Trim();
             File.WriteAllText(Path.Combine(_dir, "key"), privateKey);
             _peerKey = TestNamespace.Run("wg", "pubkey", TestNamespace.Run("wg", "genkey")).Trim();
-            Exec(_router, "wg", $"set {_iface} private-key {Path.Combine(_dir, "key")} peer {_peerKey} allowed-ips 198.19.0.2/32 endpoint {PeerEndpoint}");
+            // The device has a fwmark of its own, which WgRouted must give back.
+            Exec(_router, "wg", $"set {_iface} fwmark 0x77 private-key {Path.Combine(_dir, "key")} peer {_peerKey} allowed-ips 198.19.0.2/32 endpoint {PeerEndpoint}");
 
             File.WriteAllText(Path.Combine(_dir, "config.json"), $$"""
                 { "DataDirectory": "{{_dir}}/data",
@@ -57,17 +58,22 @@ public sealed class DaemonTests : IDisposable
         }
     }
 
-    [Fact]
-    public void The_daemon_records_route_and_carrier_changes_and_cleans_up_on_stop()
+    private Process Start(System.Text.StringBuilder log)
     {
-        var cli = Repository.Cli();
-        var daemon = TestNamespace.Start("ip", $"netns exec {_router.Name} dotnet {cli} run --config {_dir}/config.json");
+        var daemon = TestNamespace.Start("ip", $"netns exec {_router.Name} dotnet {Repository.Cli()} run --config {_dir}/config.json");
         _processes.Add(daemon);
-        var log = new System.Text.StringBuilder();
         daemon.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
         daemon.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
         daemon.BeginErrorReadLine();
         daemon.BeginOutputReadLine();
+        return daemon;
+    }
+
+    [Fact]
+    public void The_daemon_records_route_and_carrier_changes_and_cleans_up_on_stop()
+    {
+        var log = new System.Text.StringBuilder();
+        var daemon = Start(log);
 
         // Start: the kernel prefers uplink A for the peer, both uplinks are candidates, pins are in place.
         WaitForEvent(daemon, log, "PreferredSourceChanged", e => e.GetProperty("src").GetString() == "198.18.1.2");
@@ -92,7 +98,44 @@ public sealed class DaemonTests : IDisposable
         Assert.True(daemon.WaitForExit(30_000), "the daemon did not stop in 30 s");
         Assert.True(daemon.ExitCode == 0, log.ToString());
         Assert.DoesNotContain("lookup 20823", _router.Ip("rule show"), StringComparison.Ordinal);
+        Assert.Equal("0x77", Exec(_router, "wg", $"show {_iface} fwmark").Trim());
         Assert.False(File.Exists(Path.Combine(_dir, "data", "postgres", "data", "postmaster.pid")), "PostgreSQL still running");
+    }
+
+    [Fact]
+    public void After_a_SIGKILL_cleanup_removes_what_the_daemon_made_and_nothing_else()
+    {
+        _router.Ip("route add 198.19.7.0/24 via 198.18.1.1 table 300");
+        var log = new System.Text.StringBuilder();
+        var daemon = Start(log);
+        WaitForEvent(daemon, log, "PeerAdded", e => e.GetProperty("interface").GetString() == _iface);
+        WaitUntil(() => _router.Exec("nft", "list table inet wgrouted").Code == 0, "the fences' table");
+        TestNamespace.Run("kill", $"-KILL {daemon.Id}");
+        Assert.True(daemon.WaitForExit(10_000));
+        Assert.Contains("lookup 20823 proto 157", _router.Ip("rule show"), StringComparison.Ordinal);
+
+        var (code, output, error) = _router.Exec("dotnet", $"{Repository.Cli()} cleanup --config {_dir}/config.json");
+        Assert.True(code == 0, output + error);
+        Assert.DoesNotContain("proto 157", _router.Ip("rule show") + _router.Ip("route show table all"), StringComparison.Ordinal);
+        Assert.NotEqual(0, _router.Exec("nft", "list table inet wgrouted").Code);
+        Assert.Equal("0x77", Exec(_router, "wg", $"show {_iface} fwmark").Trim());
+        Assert.Contains("198.19.7.0/24", _router.Ip("route show table 300"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_pin_table_holding_the_operators_routes_is_refused_and_left_alone()
+    {
+        // As with a fwmark of 51820, wg-quick's table: the table is the fwmark's number unless PinTable says otherwise.
+        _router.Ip("route add default via 198.18.2.1 table 20823");
+        var log = new System.Text.StringBuilder();
+        var daemon = Start(log);
+        Assert.True(daemon.WaitForExit(60_000), "the daemon did not refuse to start");
+        daemon.WaitForExit(); // the output, to its end
+        Assert.Equal(1, daemon.ExitCode);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "data", "postgres")), "PostgreSQL was set up before the refusal");
+        Assert.Contains("Interfaces:0:PinTable: table 20823 holds what WgRouted did not make (route 0.0.0.0/0", log.ToString(), StringComparison.Ordinal);
+        Assert.Contains("default via 198.18.2.1", _router.Ip("route show table 20823"), StringComparison.Ordinal);
+        Assert.Equal("0x77", Exec(_router, "wg", $"show {_iface} fwmark").Trim());
     }
 
     private JsonElement WaitForEvent(Process daemon, System.Text.StringBuilder log, string type, Func<JsonElement, bool> match, bool hostStream = false)
