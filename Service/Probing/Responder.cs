@@ -138,7 +138,10 @@ public sealed partial class Responder(
     {
         if (keyring.InterfaceOf(move.Peer) is not { } itf || keyring.Us(move.Peer) is not { } us)
             return;
-        if (move.Previous is { } old && old != move.Requested && !keyring.IsAnotherPeersEndpoint(move.Peer, old))
+        // A fence rewrites the address only, so only where the port stays (then the packets arrive from exactly the
+        // endpoint asked for; with another port they would arrive from an endpoint nobody asked for, maybe a peer's).
+        if (move.Previous is { } old && !old.Address.Equals(move.Requested.Address) && old.Port == move.Requested.Port
+            && !keyring.IsAnotherPeersEndpoint(move.Peer, old))
             fences.RewriteSenders(move.Peer.Base64, new IPEndPoint(old.Address, old.Port), move.Requested.Address, us.ListenPort);
         try
         {
@@ -327,27 +330,31 @@ public sealed partial class Responder(
                 Reject(error, from);
                 return default;
             }
-            if (!_senders.TryAcquire(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(message.Sender.ToBytes()), now))
-            {
-                Drop("an authenticated sender over its rate", from);
-                return default;
-            }
+            // Replays and stale copies are refused before the sender's rate is charged: a captured packet replayed by
+            // anyone must not spend the genuine sender's share (its next probes would go unanswered).
             var observed = new Endpoint(from.Address, from.Port);
             if (message is MoveRequest move)
             {
                 _moveGuard ??= LoadMoves();
                 if (keyring.IsAnotherPeersEndpoint(move.Sender, move.Requested))
                     error = ProbeError.MoveToAnotherPeersEndpoint;
-                else if (_moveGuard.TryAccept(move, observed, now, out error))
-                    return (0, move);
-                Reject(error, from);
-                return default;
+                else
+                    _moveGuard.TryAccept(move, observed, now, out error);
             }
-            if (!_guard.TryAccept(message, now, out error))
+            else
+                _guard.TryAccept(message, now, out error);
+            if (error != ProbeError.None)
             {
                 Reject(error, from);
                 return default;
             }
+            if (!_senders.TryAcquire(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(message.Sender.ToBytes()), now))
+            {
+                Drop("an authenticated sender over its rate", from);
+                return default;
+            }
+            if (message is MoveRequest accepted)
+                return (0, accepted);
             if (message is not ProbeRequest request || keyring.KeyFor(message.Sender) is not { } key || keyring.Us(message.Sender) is not { } us)
                 return default;
             var answer = request.Reply(us.Public, NextSequence(message.Sender, now), now, observed, keyring.EndpointOf(message.Sender));

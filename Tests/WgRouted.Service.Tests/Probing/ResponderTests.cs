@@ -208,6 +208,26 @@ public sealed class ResponderTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Replayed_copies_of_the_peers_own_requests_cost_it_no_answer()
+    {
+        // Regression: the sender's rate was charged before the replay check, so 50 replays of one captured request
+        // (no key needed) used up the genuine sender's share and its next probes went unanswered.
+        var captured = _f.Encode(new ProbeRequest(_f.Peer, Next(), _f.Time.GetUtcNow()));
+        _initiator.SendTo(captured, _to);
+        await AnswerAsync();
+        var attacker = new IPEndPoint(IPAddress.Parse("198.18.4.66"), 40000);
+        for (var i = 0; i < 500; i++)
+            _f.Network.Inject(attacker, _to, captured);
+        for (var i = 0; i < 5; i++)
+        {
+            var request = new ProbeRequest(_f.Peer, Next(), _f.Time.GetUtcNow());
+            _initiator.SendTo(_f.Encode(request), _to);
+            Assert.Equal(request.Sequence, (await AnswerAsync()).EchoSequence);
+        }
+        Assert.Equal(500, _responder.Refused[ProbeError.Replayed.Describe()]);
+    }
+
+    [Fact]
     public async Task A_spoofed_flood_with_bad_macs_from_the_peers_address_costs_the_peer_no_answer()
     {
         // Regression: the rate limit ran before the MAC, by source address: 50 forged packets "from" the peer's path
