@@ -77,12 +77,7 @@ lab_namespaces() {
     echo "$$ $RUN" >"$STATE_DIR/$ID"
     log "lab $ID: namespaces $*, run dir $RUN"
     local ns
-    for ns in "$@"; do
-        ip netns add "$ns"
-        ip -n "$ns" link set lo up
-        ip netns exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
-            net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
-    done
+    for ns in "$@"; do namespace_add "$ns"; done
     ix sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 net.ipv6.conf.default.forwarding=1
     # veths are created directly inside the namespaces.
     ip link add upa netns "$NS_R" type veth peer name ra netns "$NS_I"
@@ -94,6 +89,14 @@ lab_namespaces() {
     ip -n "$NS_I" addr add 198.18.3.1/24 dev pp
     ip -n "$NS_I" addr add fd00:3::1/64 dev pp nodad
     for l in ra rb pp; do ip -n "$NS_I" link set "$l" up; done
+}
+
+# A namespace with lo up, no reverse-path filter (the lab's paths are asymmetric on purpose) and no DAD.
+namespace_add() { # NS
+    ip netns add "$1"
+    ip -n "$1" link set lo up
+    ip netns exec "$1" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
+        net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
 }
 
 # The router's two uplinks: A primary (metric 100), B backup (metric 200, IPv4 and IPv6), a source rule each.
@@ -371,7 +374,8 @@ lab_clean() {
             continue
         fi
         ID=$(basename "$f") NS_R=wgr${ID}r NS_I=wgr${ID}i NS_P=wgr${ID}p WG_R=wgr${ID}r0 WG_P=wgr${ID}p0 RUN=$run
-        PIDS=() WGR_PIDS=() LAB_UP=1 EXTRA_NS=("wgr${ID}q") EXTRA_WG=("wgr${ID}r1" "wgr${ID}r2" "wgr${ID}p1" "wgr${ID}q2")
+        PIDS=() WGR_PIDS=() LAB_UP=1 EXTRA_NS=("wgr${ID}q" "wgr${ID}x" "wgr${ID}c")
+        EXTRA_WG=("wgr${ID}r1" "wgr${ID}r2" "wgr${ID}p1" "wgr${ID}q2" "wgr${ID}c0")
         [[ $RUN == /tmp/wgrlab.$ID.* ]] || RUN=/nonexistent
         for p in $(pgrep -f -- "postgres -D $RUN/" || true); do kill -INT "$p" 2>/dev/null || true; done
         lab_down

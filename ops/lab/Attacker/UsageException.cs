@@ -1,0 +1,3 @@
+namespace WgRouted.Lab.Attacker;
+
+internal sealed class UsageException(string message) : Exception(message);
