@@ -14,8 +14,11 @@ namespace WgRouted.Service.Probing;
 /// <summary>
 /// Probes every candidate path out of band: one socket per path, bound to its source address and to the uplink
 /// that owns it, so a probe leaves exactly as the tunnel will once pinned there. The active path is probed every
-/// Probe:ActiveIntervalMs, the others every Probe:StandbyIntervalMs, and any path touched by a host change at
-/// the active rate for <see cref="SettleTime"/>. The policy loop says what to probe (<see cref="ProbeSchedule"/>);
+/// Probe:ActiveIntervalMs, and so is a path that is down or recovering (its last probe missed, or fewer than
+/// <see cref="RecoveryReplies"/> answers since), so that its return is seen at once; the others every
+/// Probe:StandbyIntervalMs, and any path touched by a host change at the active rate for <see cref="SettleTime"/>.
+/// When the active path misses a probe, the rest of Probe:LossThreshold is sent at once, so a silent loss is
+/// confirmed within one timeout instead of LossThreshold intervals. The policy loop says what to probe (<see cref="ProbeSchedule"/>);
 /// outcomes go to the inbox as ProbeReplied (with what the responder saw of us) and ProbeMissed.
 /// </summary>
 public sealed partial class Prober(
@@ -25,8 +28,14 @@ public sealed partial class Prober(
     /// <summary>After a host change, paths are probed at the active rate this long.</summary>
     public static readonly TimeSpan SettleTime = TimeSpan.FromSeconds(3);
 
-    /// <summary>A probe unanswered this long is missed even on a path with a tiny RTT (scheduling noise).</summary>
-    public static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(100);
+    /// <summary>
+    /// A probe unanswered this long is missed even on a path with a tiny RTT: well above the scheduling noise of a
+    /// loaded two-core router (tens of ms), and a path is declared down only after Probe:LossThreshold misses in a row.
+    /// </summary>
+    public static readonly TimeSpan MinTimeout = TimeSpan.FromMilliseconds(60);
+
+    /// <summary>Answers in a row after a miss before a path is probed at the standby rate again.</summary>
+    public const int RecoveryReplies = 2;
 
     private readonly Lock _lock = new();
     private readonly Dictionary<CandidatePath, PathProbe> _paths = [];
@@ -34,6 +43,7 @@ public sealed partial class Prober(
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerKey, ProbeSequence> _sequences = new();
     private readonly TimeSpan _activeInterval = config.Policy.ActiveInterval;
     private readonly TimeSpan _standby = config.Policy.StandbyInterval;
+    private readonly int _lossThreshold = config.Options.Probe.LossThreshold;
 
     private void Apply(ProbeSchedule command)
     {
@@ -171,16 +181,23 @@ public sealed partial class Prober(
         {
             foreach (var probe in _paths.Values)
             {
-                foreach (var (seq, pending) in probe.Pending.Where(p => p.Value.Deadline <= now).ToList())
+                var active = _active.TryGetValue(probe.Peer, out var a) && a == probe.Path;
+                foreach (var (seq, pending) in probe.Pending.Where(p => p.Value.Deadline <= now).OrderBy(p => p.Value.Deadline).ToList())
                 {
                     probe.Pending.Remove(seq);
                     inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path, seq));
                     Telemetry.ProbesMissed.Add(1, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
+                    probe.Misses++;
+                    probe.Replies = 0;
+                    // The active path's first miss: the rest of the loss threshold at once, each its own probe.
+                    if (active && probe.Misses == 1)
+                        for (var i = 1; i < _lossThreshold; i++)
+                            due.Add(probe);
                 }
                 if (probe.NextDue <= now)
                 {
                     due.Add(probe);
-                    var fast = now < probe.FastUntil || (_active.TryGetValue(probe.Peer, out var a) && a == probe.Path);
+                    var fast = now < probe.FastUntil || active || probe.Misses > 0 || probe.Replies < RecoveryReplies;
                     probe.NextDue = now + (fast ? _activeInterval : _standby);
                 }
                 if (probe.NextDue < next)
@@ -192,6 +209,13 @@ public sealed partial class Prober(
         }
         foreach (var probe in due)
             Send(probe, move: null, now);
+        // The probes just sent have deadlines too: wake for the earliest (it used to wait for the next due probe,
+        // declaring a miss up to an interval late).
+        lock (_lock)
+            foreach (var probe in due)
+                foreach (var p in probe.Pending.Values)
+                    if (p.Deadline < next)
+                        next = p.Deadline;
         return next;
     }
 
@@ -268,6 +292,8 @@ public sealed partial class Prober(
                 {
                     probe.Quality = probe.Quality.WithReply(now, rtt);
                     probe.Observed = answer.ObservedSource.Address;
+                    probe.Misses = 0;
+                    probe.Replies++;
                 }
                 Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
                 inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, answer.EchoSequence, rtt, answer.ObservedSource, answer.WireGuardEndpoint));
@@ -301,6 +327,9 @@ public sealed partial class Prober(
         public SocketError? LastSendError { get; set; }
         /// <summary>Our address as the responder last saw it on this path.</summary>
         public IPAddress? Observed { get; set; }
+        /// <summary>Probes missed in a row, and answered in a row since the last miss.</summary>
+        public int Misses { get; set; }
+        public int Replies { get; set; }
         /// <summary>The prober's own estimate, for its timeouts (the policy keeps its own from the same replies).</summary>
         public PathQuality Quality { get; set; }
 

@@ -32,25 +32,90 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
 
     private int From(CandidatePath p) => _f.Network.SentFrom(p.Src);
 
+    /// <summary>The peer's responder answers every request from a source <paramref name="answers"/> says (at once, on the fake clock).</summary>
+    private void Answer(Func<IPAddress, bool> answers)
+    {
+        _ = Task.Run(async () =>
+        {
+            var buffer = new byte[ProbeCodec.MaxSize + 1];
+            while (true)
+            {
+                (int Length, IPEndPoint From) got;
+                try
+                {
+                    got = await _responder.ReceiveFromAsync(buffer, CancellationToken.None);
+                }
+                catch (ObjectDisposedException)
+                {
+                    return;
+                }
+                if (!answers(got.From.Address) || _f.Decode(buffer[..got.Length]) is not ProbeRequest request)
+                    continue;
+                var reply = request.Reply(_f.Peer, request.Sequence, _f.Time.GetUtcNow(), new Endpoint(got.From.Address, got.From.Port), new Endpoint(A.Src, ListenPort));
+                _responder.SendTo(_f.Encode(reply), got.From);
+            }
+        });
+    }
+
+    private readonly List<object> _posted = [];
+
+    /// <summary>Answers the engine got so far on <paramref name="path"/> (keeps what it reads from the inbox).</summary>
+    private int Replied(CandidatePath path)
+    {
+        while (_f.Inbox.Reader.TryRead(out var item))
+            _posted.Add(item);
+        return _posted.Count(e => e is ProbeReplied r && r.Path == path);
+    }
+
     [Fact]
     public async Task New_paths_are_probed_fast_while_they_settle_then_the_active_one_every_250_ms_and_the_others_every_second()
     {
-        await Until(() => From(A) == 1 && From(B) == 1, "the first probes");
+        Answer(_ => true);
+        await Until(() => Replied(A) == 1 && Replied(B) == 1, "the first answers");
         // A new candidate is probed at the active rate for Prober.SettleTime (3 s): both paths, 13 probes each by then.
         for (var i = 1; i <= 12; i++)
         {
             _f.Time.Advance(TimeSpan.FromMilliseconds(250));
-            await Until(() => From(A) == i + 1 && From(B) == i + 1, $"probe {i + 1}: A {From(A)}, B {From(B)}");
+            await Until(() => Replied(A) == i + 1 && Replied(B) == i + 1, $"probe {i + 1}: A {From(A)}, B {From(B)}");
         }
         // Settled: the active path every 250 ms, the other every second.
         for (var i = 1; i <= 8; i++)
         {
             _f.Time.Advance(TimeSpan.FromMilliseconds(250));
-            await Until(() => From(A) == 13 + i, $"A's probe {13 + i}");
+            await Until(() => Replied(A) == 13 + i, $"A's probe {13 + i}");
         }
         await Until(() => From(B) == 15, $"two seconds at the standby rate: B {From(B)}");
+        Assert.Equal(21, From(A));
+        Assert.DoesNotContain(_posted, e => e is ProbeMissed);
         // Sent from a socket bound to each path's source and uplink, to the peer's responder.
-        Assert.All(_f.Network.Sent, s => Assert.Equal(_f.PeerResponder, s.To));
+        Assert.All(_f.Network.Sent.Where(s => !s.From.Equals(_f.PeerResponder)), s => Assert.Equal(_f.PeerResponder, s.To));
+    }
+
+    [Fact]
+    public async Task A_path_that_is_down_is_probed_at_the_active_rate_and_the_active_paths_first_miss_sends_the_rest_of_the_threshold_at_once()
+    {
+        // B never answers (down); A answers until it, too, goes silent.
+        var aAnswers = true;
+        Answer(src => src.Equals(A.Src) && Volatile.Read(ref aAnswers));
+        await Until(() => Replied(A) == 1 && From(B) == 1, "the first probes");
+        for (var i = 1; i <= 20; i++)
+        {
+            _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+            await Until(() => Replied(A) == i + 1, $"A's answer {i + 1}");
+        }
+        // Five seconds, far past the settling: B, down, is still probed every 250 ms.
+        await Until(() => From(B) == 21, $"B at the active rate: {From(B)}");
+
+        Volatile.Write(ref aAnswers, false);
+        _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+        await Until(() => From(A) == 22, "A's unanswered probe");
+        Drain();
+        // Its timeout (no more than an active interval) passes: one miss, and at once the two more probes that can
+        // confirm it, without waiting two more intervals.
+        _f.Time.Advance(TimeSpan.FromMilliseconds(100));
+        await Until(() => From(A) >= 24, $"the confirmation probes: A {From(A)}");
+        _f.Time.Advance(TimeSpan.FromMilliseconds(100));
+        await Until(() => Drain().Count(e => e is ProbeMissed m && m.Path == A) >= 2, "the confirmations missed");
     }
 
     [Fact]
