@@ -49,6 +49,13 @@ internal static class RunCommand
             o.UseUtcTimestamp = true;
         });
         builder.Services.AddSystemd();
+        // AddSystemd takes us for a systemd service only when our parent is PID 1; whatever hands us a notify socket
+        // (systemd through a wrapper, a container's init) expects READY=1 and STOPPING=1 too.
+        if (Environment.GetEnvironmentVariable("NOTIFY_SOCKET") is { Length: > 0 })
+        {
+            builder.Services.AddSingleton<Microsoft.Extensions.Hosting.Systemd.ISystemdNotifier, Microsoft.Extensions.Hosting.Systemd.SystemdNotifier>();
+            builder.Services.AddSingleton<IHostLifetime, Microsoft.Extensions.Hosting.Systemd.SystemdLifetime>();
+        }
         builder.Services.AddWgRouted(config);
         return builder.Build();
     }

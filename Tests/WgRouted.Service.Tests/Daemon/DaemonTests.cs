@@ -138,6 +138,64 @@ public sealed class DaemonTests : IDisposable
         Assert.Equal("0x77", Exec(_router, "wg", $"show {_iface} fwmark").Trim());
     }
 
+    [Fact]
+    public void Under_systemd_it_says_ready_feeds_the_watchdog_while_it_runs_and_says_stopping()
+    {
+        // systemd's side of Type=notify and WatchdogSec, on a real notify socket: the daemon is started as systemd
+        // would (NOTIFY_SOCKET, WATCHDOG_USEC, WATCHDOG_PID and SYSTEMD_EXEC_PID naming the daemon's own PID).
+        var path = Path.Combine(_dir, "notify.sock");
+        using var systemd = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Dgram, System.Net.Sockets.ProtocolType.Unspecified);
+        systemd.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+        systemd.ReceiveTimeout = 1000;
+        var start = new ProcessStartInfo("ip", ["netns", "exec", _router.Name, "bash", "-c",
+            $"export SYSTEMD_EXEC_PID=$$ WATCHDOG_PID=$$ NOTIFY_SOCKET={path} WATCHDOG_USEC=2000000; exec dotnet {Repository.Cli()} run --config {_dir}/config.json"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        var daemon = Process.Start(start)!;
+        _processes.Add(daemon);
+        var log = new System.Text.StringBuilder();
+        daemon.ErrorDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.OutputDataReceived += (_, e) => { lock (log) log.AppendLine(e.Data); };
+        daemon.BeginErrorReadLine();
+        daemon.BeginOutputReadLine();
+
+        var messages = new List<string>();
+        var buffer = new byte[512];
+        var deadline = DateTime.UtcNow.AddSeconds(40);
+        while (DateTime.UtcNow < deadline && messages.Count(m => m.Contains("WATCHDOG=1", StringComparison.Ordinal)) < 3)
+        {
+            try
+            {
+                messages.Add(System.Text.Encoding.ASCII.GetString(buffer, 0, systemd.Receive(buffer)));
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+                Assert.False(daemon.HasExited, log.ToString());
+            }
+        }
+        Assert.Contains(messages, m => m.Contains("READY=1", StringComparison.Ordinal));
+        Assert.True(messages.Count(m => m.Contains("WATCHDOG=1", StringComparison.Ordinal)) >= 3, string.Join(" | ", messages) + log);
+
+        TestNamespace.Run("kill", $"-TERM {daemon.Id}");
+        var stopping = false;
+        for (var i = 0; i < 20 && !stopping; i++)
+        {
+            try
+            {
+                stopping = System.Text.Encoding.ASCII.GetString(buffer, 0, systemd.Receive(buffer)).Contains("STOPPING=1", StringComparison.Ordinal);
+            }
+            catch (System.Net.Sockets.SocketException)
+            {
+            }
+        }
+        Assert.True(stopping, "no STOPPING=1");
+        Assert.True(daemon.WaitForExit(30_000));
+        Assert.Equal(0, daemon.ExitCode);
+    }
+
     private JsonElement WaitForEvent(Process daemon, System.Text.StringBuilder log, string type, Func<JsonElement, bool> match, bool hostStream = false)
     {
         var cli = Repository.Cli();
