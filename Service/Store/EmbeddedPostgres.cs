@@ -6,12 +6,26 @@ namespace WgRouted.Service.Store;
 
 /// <summary>
 /// A private PostgreSQL cluster under DATADIR/postgres, from the system's PostgreSQL binaries: unix socket only
-/// (listen_addresses empty), in a 0700 directory, run as the postgres user when we are root (initdb refuses root).
+/// (listen_addresses empty), in a 0700 directory, run as the postgres user when we are root (initdb refuses root),
+/// else as our own user. It trusts nothing it finds: a cluster it did not create (no marker), a directory others can
+/// write, or a symbolic link anywhere from DATADIR down refuses the start. Its one role, wgrouted, is reached only
+/// by peer authentication of our own OS user, and its settings are sized for a small router.
 /// </summary>
 public sealed partial class EmbeddedPostgres : IAsyncDisposable
 {
     public const string DebianPackage = "postgresql";
     private const string ServiceUser = "postgres";
+    public const string Role = "wgrouted";
+    /// <summary>Written after initdb: a cluster without it was not made by WgRouted.</summary>
+    private const string Marker = "created-by-wg-routed";
+
+    /// <summary>
+    /// A small router's share (the footprint in README): 16 MB of buffers, a few connections (the daemon's pool, the
+    /// recorder's COPY, a CLI command), WAL capped at 64 MB, one autovacuum worker.
+    /// </summary>
+    private const string Settings = "-c shared_buffers=16MB -c max_connections=16 -c work_mem=2MB -c maintenance_work_mem=16MB " +
+        "-c max_wal_size=64MB -c min_wal_size=32MB -c wal_buffers=1MB -c autovacuum_max_workers=1 -c autovacuum_naptime=60s " +
+        "-c effective_cache_size=64MB -c huge_pages=off";
 
     private readonly string _root;
     private readonly string _binDir;
@@ -30,7 +44,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     public string LogFile => Path.Combine(_root, "postgres.log");
 
     public string ConnectionString =>
-        $"Host={SocketDir};Username={ServiceUser};Database=postgres;Pooling=true;Maximum Pool Size=20;Timeout=30";
+        $"Host={SocketDir};Username={Role};Database=postgres;Pooling=true;Maximum Pool Size=8;Timeout=30";
 
     public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, ILogger logger, CancellationToken ct)
     {
@@ -38,7 +52,7 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
             $"no PostgreSQL server binaries found (looked for /usr/lib/postgresql/*/bin/postgres and pg_config --bindir); " +
             $"install the Debian package '{DebianPackage}' (apt-get install {DebianPackage}) or set Store:ConnectionString");
         var pg = new EmbeddedPostgres(Path.Combine(dataDirectory, "postgres"), bin, logger);
-        Directory.CreateDirectory(dataDirectory);
+        PrepareDataDirectory(dataDirectory);
         // The daemon and a CLI command (events, show) may start the cluster at the same moment: one at a time.
         await using (await LockAsync(Path.Combine(dataDirectory, "postgres.lock"), ct))
             await pg.StartAsync(ct);
@@ -87,38 +101,77 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// DATADIR itself: created if missing, never a symbolic link, writable by no one else. As root, postgres must pass
+    /// through it (o+x on DATADIR, which is ours), and through its parents, which are the operator's and left as they
+    /// are: one postgres cannot pass refuses the start, named.
+    /// </summary>
+    private static void PrepareDataDirectory(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        Refuse(dataDirectory);
+        if (!IsRoot)
+            return;
+        for (var dir = Path.GetDirectoryName(Path.GetFullPath(dataDirectory)); !string.IsNullOrEmpty(dir) && dir != "/"; dir = Path.GetDirectoryName(dir))
+            if (!File.GetUnixFileMode(dir).HasFlag(UnixFileMode.OtherExecute))
+                throw new InvalidOperationException(
+                    $"the embedded PostgreSQL runs as '{ServiceUser}', which cannot pass through {dir} (no o+x) to DataDirectory {dataDirectory}: " +
+                    $"choose a DataDirectory under a searchable directory (the default /var/lib/wg-routed is), or set Store:ConnectionString");
+        var mode = File.GetUnixFileMode(dataDirectory);
+        if (!mode.HasFlag(UnixFileMode.OtherExecute))
+            File.SetUnixFileMode(dataDirectory, mode | UnixFileMode.OtherExecute);
+    }
+
+    /// <summary>Throws unless <paramref name="path"/> is a real directory (not a link) that no group or other may write.</summary>
+    private static void Refuse(string path)
+    {
+        var info = new DirectoryInfo(path);
+        if (info.LinkTarget is not null)
+            throw new InvalidOperationException($"{path} is a symbolic link (to {info.LinkTarget}): the embedded PostgreSQL follows none; use the real directory");
+        var mode = File.GetUnixFileMode(path);
+        if ((mode & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+            throw new InvalidOperationException($"{path} is writable by others (mode {Convert.ToString((int)mode, 8)}): anyone could replace the store; chmod go-w it");
+    }
+
     private async Task StartAsync(CancellationToken ct)
     {
-        Directory.CreateDirectory(_root);
-        Directory.CreateDirectory(SocketDir);
-        if (IsRoot)
+        var fresh = !Directory.Exists(_root);
+        if (!fresh)
         {
-            // postgres must traverse the data directory's parents to reach its own directory.
-            for (var dir = Path.GetDirectoryName(_root); !string.IsNullOrEmpty(dir) && dir != "/"; dir = Path.GetDirectoryName(dir))
-            {
-                var mode = File.GetUnixFileMode(dir);
-                if (!mode.HasFlag(UnixFileMode.OtherExecute))
-                    File.SetUnixFileMode(dir, mode | UnixFileMode.OtherExecute);
-            }
-            await RunAsync("chown", ["-R", $"{ServiceUser}:{ServiceUser}", _root], asServiceUser: false, ct);
+            Refuse(_root);
+            foreach (var dir in new[] { DataDir, SocketDir }.Where(Directory.Exists))
+                Refuse(dir);
+            if (File.Exists(Path.Combine(DataDir, "PG_VERSION")) && !File.Exists(Path.Combine(_root, Marker)))
+                throw new InvalidOperationException(
+                    $"{DataDir} holds a PostgreSQL cluster WgRouted did not create (no {Path.Combine(_root, Marker)}): move it away, or set Store:ConnectionString to use it");
         }
+        Directory.CreateDirectory(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        Directory.CreateDirectory(SocketDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Marked before initdb: a cluster found later without the mark was not made here.
+        if (fresh)
+            await File.WriteAllTextAsync(Path.Combine(_root, Marker), $"wg-routed {DateTimeOffset.UtcNow:O}\n", ct);
+        if (IsRoot)
+            // chown -R changes links themselves, never what they point at (-P, its default).
+            await RunAsync("chown", ["-R", "-P", $"{ServiceUser}:{ServiceUser}", _root], asServiceUser: false, ct);
         File.SetUnixFileMode(_root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         File.SetUnixFileMode(SocketDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
 
         if (!File.Exists(Path.Combine(DataDir, "PG_VERSION")))
         {
             LogInitdb(_logger, DataDir);
-            // trust is safe here: the only way in is the socket in a 0700 directory (no TCP listener).
             await RunAsync(Path.Combine(_binDir, "initdb"),
-                ["-D", DataDir, "-U", ServiceUser, "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
+                ["-D", DataDir, "-U", Role, "--auth-local=peer", "--auth-host=reject", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
                 asServiceUser: true, ct);
+            // Only our own OS user, as role wgrouted, over the socket (in a 0700 directory; no TCP listener).
+            await WriteAsServiceAsync(Path.Combine(DataDir, "pg_hba.conf"), $"local all {Role} peer map={Role}\n", ct);
+            await WriteAsServiceAsync(Path.Combine(DataDir, "pg_ident.conf"), $"{Role} {Environment.UserName} {Role}\n", ct);
         }
         if (await IsRunningAsync(ct))
         {
             LogReusing(_logger, DataDir);
             return;
         }
-        var options = $"-c listen_addresses='' -k {SocketDir} -c unix_socket_permissions=0700 -c fsync=on -c max_connections=50";
+        var options = $"-c listen_addresses='' -k {SocketDir} -c unix_socket_permissions=0700 -c fsync=on {Settings}";
         await RunAsync(Path.Combine(_binDir, "pg_ctl"), ["-D", DataDir, "-l", LogFile, "-w", "-t", "60", "-o", options, "start"], asServiceUser: true, ct);
         _startedByUs = true;
         LogStarted(_logger, SocketDir);
@@ -144,6 +197,15 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         {
             LogStopFailed(_logger, e.Message);
         }
+    }
+
+    /// <summary>Writes a file of the cluster's, owned by the user PostgreSQL runs as.</summary>
+    private async Task WriteAsServiceAsync(string path, string text, CancellationToken ct)
+    {
+        await File.WriteAllTextAsync(path, text, ct);
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        if (IsRoot)
+            await RunAsync("chown", ["-P", $"{ServiceUser}:{ServiceUser}", path], asServiceUser: false, ct);
     }
 
     private async Task RunAsync(string file, IReadOnlyList<string> args, bool asServiceUser, CancellationToken ct)

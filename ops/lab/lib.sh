@@ -69,7 +69,8 @@ lab_up() {
 # to the router's two uplinks and to the peer: lab_namespaces NS...
 lab_namespaces() {
     RUN=$(mktemp -d "/tmp/wgrlab.$ID.XXXX")
-    chmod 700 "$RUN"
+    # Searchable, not listable: the daemons' embedded PostgreSQL (user postgres) passes through to their DataDirectory.
+    chmod 711 "$RUN"
     : >"$RUN/events"
     LAB_UP=1
     # A record of this run, for `ops/lab/run clean` should this script be killed before its teardown.

@@ -26,6 +26,8 @@ public sealed class DaemonTests : IDisposable
         // constructor that returned.
         try
         {
+            // The embedded PostgreSQL (user postgres) passes through to DataDirectory.
+            File.SetUnixFileMode(_dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
             TestNamespace.Run("ip", $"link add a0 netns {_router.Name} type veth peer name a1 netns {_inet.Name}");
             TestNamespace.Run("ip", $"link add b0 netns {_router.Name} type veth peer name b1 netns {_inet.Name}");
             foreach (var (ns, link, address) in new[] { (_router, "a0", "198.18.1.2/24"), (_router, "b0", "198.18.2.2/24"), (_inet, "a1", "198.18.1.1/24"), (_inet, "b1", "198.18.2.1/24") })
