@@ -6,10 +6,12 @@ using WgRouted.Service.Store;
 namespace WgRouted.Service.Daemon;
 
 /// <summary>
-/// Appends events to the store in batches, asynchronously: nobody waits on it. When the store does not answer,
-/// batches go to the outbox and are replayed in order once it does; nothing is lost and nothing is delayed.
+/// Stores events without anybody waiting on it. Each batch gets its ids and goes to the local log first (one fsync),
+/// then to the store, which skips ids it has; the log's stored mark then moves on. When the store does not answer,
+/// the log keeps the events and they are stored in order once it does: nothing is lost, nothing stored twice, nothing
+/// delayed. At start, whatever the log holds unstored (a crash, an outage) is stored first.
 /// </summary>
-public sealed partial class Appender(StoreConnector connector, Outbox outbox, TimeProvider time, ILogger<Appender> logger)
+public sealed partial class Appender(StoreConnector connector, EventLog log, TimeProvider time, ILogger<Appender> logger)
     : BackgroundService
 {
     /// <summary>Up to this many events share one transaction; a failover produces a handful, a resync a few hundred.</summary>
@@ -19,10 +21,11 @@ public sealed partial class Appender(StoreConnector connector, Outbox outbox, Ti
     private readonly Channel<(string Stream, object Event)> _channel =
         Channel.CreateUnbounded<(string, object)>(new UnboundedChannelOptions { SingleReader = true });
     private long _appended;
+    private bool _warnedFull;
 
     public long Appended => Interlocked.Read(ref _appended);
 
-    /// <summary>Events posted and not stored yet (queued, or in the outbox): the store's lag, as a count.</summary>
+    /// <summary>Events posted and not stored yet (queued, or in the log): the store's lag, as a count.</summary>
     public long Pending => Interlocked.Read(ref _posted) - Interlocked.Read(ref _appended);
     private long _posted;
 
@@ -37,14 +40,13 @@ public sealed partial class Appender(StoreConnector connector, Outbox outbox, Ti
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var batch = new List<(string, object)>(MaxBatch);
         var reader = _channel.Reader;
         try
         {
             while (true)
             {
                 bool more;
-                if (outbox.IsEmpty)
+                if (!log.HasUnstored)
                     more = await reader.WaitToReadAsync(stoppingToken);
                 else
                 {
@@ -56,66 +58,101 @@ public sealed partial class Appender(StoreConnector connector, Outbox outbox, Ti
                     }
                     catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                     {
-                        await WriteAsync(batch, stoppingToken);
+                        await StoreAsync(stoppingToken);
                         continue;
                     }
                 }
                 if (!more)
                     break;
-                while (batch.Count < MaxBatch && reader.TryRead(out var item))
-                    batch.Add(item);
-                await WriteAsync(batch, stoppingToken);
-                batch.Clear();
+                LogBatch(reader);
+                await StoreAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        // Shutting down: whatever is still queued goes to the store if it answers now, else to the outbox.
-        while (reader.TryRead(out var item))
-            batch.Add(item);
-        if (batch.Count > 0)
-            await WriteAsync(batch, CancellationToken.None);
+        // Shutting down: whatever is still queued goes to the log, and to the store if it answers now.
+        LogBatch(reader);
+        await StoreAsync(CancellationToken.None);
     }
 
-    /// <summary>Drains the outbox, then stores the batch; on failure the batch joins the outbox.</summary>
-    private async Task WriteAsync(List<(string, object)> batch, CancellationToken ct)
+    /// <summary>What is queued (up to a batch) gets its ids and goes to the log, flushed to disk.</summary>
+    private void LogBatch(ChannelReader<(string Stream, object Event)> reader)
+    {
+        var batch = new List<LoggedEvent>(MaxBatch);
+        var now = time.GetUtcNow();
+        while (batch.Count < MaxBatch && reader.TryRead(out var item))
+            batch.Add(new LoggedEvent(Guid.CreateVersion7(now), item.Stream, item.Event));
+        if (batch.Count == 0)
+            return;
+        try
+        {
+            log.Append(batch);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The disk refuses (full, read-only): the batch can only go to the store directly.
+            LogLogFailed(logger, batch.Count, log.Path, e.Message);
+            _unlogged.AddRange(batch);
+            return;
+        }
+        if (log.Length > log.MaxBytes * 8 / 10 && !_warnedFull)
+        {
+            _warnedFull = true;
+            LogFilling(logger, log.Path, log.Length >> 20, log.MaxBytes >> 20);
+        }
+        if (log.Length > log.MaxBytes)
+        {
+            var (measurements, others) = log.Trim((offset, why) => LogDamaged(logger, log.Path, offset, why));
+            LogTrimmed(logger, log.Path, measurements, others);
+        }
+    }
+
+    private readonly List<LoggedEvent> _unlogged = [];
+
+    /// <summary>Everything the log holds unstored (then what the disk refused), in order, to the store.</summary>
+    private async Task StoreAsync(CancellationToken ct)
     {
         try
         {
-            var store = await connector.GetAsync(ct);
-            if (!outbox.IsEmpty)
-                await DrainOutboxAsync(store, ct);
-            if (batch.Count == 0)
-                return;
-            await store.AppendAsync(batch, ct);
-            Interlocked.Add(ref _appended, batch.Count);
+            if (log.HasUnstored || _unlogged.Count > 0)
+            {
+                var store = await connector.GetAsync(ct);
+                var records = log.ReadUnstored((offset, why) => LogDamaged(logger, log.Path, offset, why));
+                foreach (var chunk in records.Chunk(MaxBatch))
+                {
+                    await store.AppendAsync(chunk.Select(r => r.Event).ToList(), ct);
+                    log.MarkStored(chunk[^1].End);
+                    Interlocked.Add(ref _appended, chunk.Length);
+                }
+                if (_unlogged.Count > 0)
+                {
+                    await store.AppendAsync(_unlogged, ct);
+                    Interlocked.Add(ref _appended, _unlogged.Count);
+                    _unlogged.Clear();
+                }
+                if (_warnedFull && log.Length < log.MaxBytes / 2)
+                    _warnedFull = false;
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            if (batch.Count == 0)
-                return;
-            LogAppendFailed(logger, batch.Count, outbox.Path, e.Message);
-            outbox.Write(batch);
+            LogAppendFailed(logger, log.Path, e.Message);
         }
     }
 
-    private async Task DrainOutboxAsync(EventStore store, CancellationToken ct)
-    {
-        var pending = outbox.ReadAll((line, error) => LogBadOutboxLine(logger, outbox.Path, line, error));
-        foreach (var chunk in pending.Chunk(MaxBatch))
-            await store.AppendAsync(chunk, ct);
-        outbox.Clear();
-        Interlocked.Add(ref _appended, pending.Count);
-        LogOutboxDrained(logger, pending.Count);
-    }
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The store did not take the events ({Error}); they wait in {Log} and are stored once it answers")]
+    private static partial void LogAppendFailed(ILogger logger, string log, string error);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not store {Count} events ({Error}); kept in {Outbox} until the store answers")]
-    private static partial void LogAppendFailed(ILogger logger, int count, string outbox, string error);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Cannot write {Count} events to {Log} ({Error}): they go to the store only, and are lost if it does not answer before the daemon stops")]
+    private static partial void LogLogFailed(ILogger logger, int count, string log, string error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "{Outbox} line {Line} cannot be read ({Error}); moved to the .rejected file")]
-    private static partial void LogBadOutboxLine(ILogger logger, string outbox, int line, string error);
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Log} at offset {Offset}: {Why}; the log ends there")]
+    private static partial void LogDamaged(ILogger logger, string log, long offset, string why);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Stored {Count} events from the outbox")]
-    private static partial void LogOutboxDrained(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Log} holds {Mb} MB the store has not taken (limit {MaxMb} MB): past the limit, measurements are dropped first")]
+    private static partial void LogFilling(ILogger logger, string log, long mb, long maxMb);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "{Log} reached its limit: dropped the oldest {Measurements} measurements and {Others} other events not yet stored")]
+    private static partial void LogTrimmed(ILogger logger, string log, int measurements, int others);
 }

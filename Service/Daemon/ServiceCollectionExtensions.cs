@@ -22,7 +22,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Mailbox<Babel.TunnelCommand>>();
         services.AddSingleton<Mailbox<Babel.BabelRequest>>();
         services.AddSingleton<FailoverTraces>();
-        services.AddSingleton(new Outbox(Path.Combine(config.Options.DataDirectory, "outbox.jsonl")));
+        services.AddSingleton(new Store.EventLog(Path.Combine(config.Options.DataDirectory, "events.log")));
         services.AddSingleton<StoreConnector>();
         services.AddSingleton<Appender>();
         services.AddSingleton(sp =>

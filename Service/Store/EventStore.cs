@@ -60,6 +60,30 @@ public sealed class EventStore : IAsyncDisposable
         await session.SaveChangesAsync(ct);
     }
 
+    /// <summary>
+    /// Appends logged events in one transaction, in order, each under its own id: events the store has already (a
+    /// retry after a crash or a lost answer) are skipped, so each is stored exactly once. Returns how many were new.
+    /// </summary>
+    public async Task<int> AppendAsync(IReadOnlyList<LoggedEvent> events, CancellationToken ct)
+    {
+        if (events.Count == 0)
+            return 0;
+        await using var session = _store.LightweightSession();
+        var ids = events.Select(e => e.Id).ToArray();
+        var known = (await session.Events.QueryAllRawEvents().Where(e => ids.Contains(e.Id)).Select(e => e.Id).ToListAsync(ct)).ToHashSet();
+        var fresh = events.Where(e => !known.Contains(e.Id)).ToList();
+        foreach (var group in fresh.GroupBy(e => e.Stream, StringComparer.Ordinal))
+            session.Events.Append(group.Key, group.Select(e =>
+            {
+                var built = session.Events.BuildEvent(e.Event);
+                built.Id = e.Id;
+                return (object)built;
+            }).ToArray());
+        if (fresh.Count > 0)
+            await session.SaveChangesAsync(ct);
+        return fresh.Count;
+    }
+
     /// <summary>Stored events, oldest first, optionally of one stream and from a time on.</summary>
     public async Task<IReadOnlyList<IEvent>> ReadAsync(string? stream, DateTimeOffset? since, int limit, CancellationToken ct)
     {

@@ -163,55 +163,94 @@ public sealed class EventStoreTests(PostgresFixture pg)
     }
 
     [Fact]
-    public async Task A_store_outage_loses_nothing_the_outbox_replays_it_in_order()
+    public async Task A_store_outage_loses_nothing_the_log_stores_it_in_order_and_once()
     {
         var peer = NewPeer();
         var events = Failover(peer, out _);
-        var outboxPath = Path.Combine(pg.DataDirectory, $"outbox-{Guid.NewGuid():N}.jsonl");
-        var outbox = new Outbox(outboxPath);
+        var log = new EventLog(Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log"));
 
         var down = ConfigFor($"Host=/nonexistent-{Guid.NewGuid():N};Username=postgres;Timeout=2");
         await using (var deadConnector = new StoreConnector(down, _policy, NullLogger<StoreConnector>.Instance))
         {
-            var appender = new Appender(deadConnector, outbox, TimeProvider.System, NullLogger<Appender>.Instance);
+            var appender = new Appender(deadConnector, log, TimeProvider.System, NullLogger<Appender>.Instance);
             await appender.StartAsync(CancellationToken.None);
             foreach (var e in events.Take(10))
                 appender.Post(peer.Base64, e);
-            await WaitUntil(() => !outbox.IsEmpty && outbox.ReadAll((_, _) => { }).Count == 10);
+            await WaitUntil(() => log.ReadUnstored((_, _) => { }).Count == 10);
             foreach (var e in events.Skip(10))
                 appender.Post(peer.Base64, e);
             await appender.StopAsync(CancellationToken.None);
             Assert.Equal(0, appender.Appended);
         }
-        Assert.Equal(events.Count, outbox.ReadAll((_, _) => { }).Count);
+        var logged = log.ReadUnstored((_, _) => { });
+        Assert.Equal(events.Count, logged.Count);
+        Assert.Equal(events.Count, logged.Select(r => r.Event.Id).Distinct().Count());
 
         await using (var connector = new StoreConnector(ConfigFor(pg.ConnectionString), _policy, NullLogger<StoreConnector>.Instance))
         {
-            var appender = new Appender(connector, outbox, TimeProvider.System, NullLogger<Appender>.Instance);
-            await appender.StartAsync(CancellationToken.None);
-            await WaitUntil(() => outbox.IsEmpty);
-            await appender.StopAsync(CancellationToken.None);
             var store = await connector.GetAsync(CancellationToken.None);
+            // A crash after the store took the first half but before the log knew: stored again, kept once.
+            Assert.Equal(5, await store.AppendAsync(logged.Take(5).Select(r => r.Event).ToList(), CancellationToken.None));
+            var appender = new Appender(connector, log, TimeProvider.System, NullLogger<Appender>.Instance);
+            await appender.StartAsync(CancellationToken.None);
+            await WaitUntil(() => !log.HasUnstored);
+            await appender.StopAsync(CancellationToken.None);
             var read = await store.ReadAsync(peer.Base64, null, 10000, CancellationToken.None);
             Assert.Equal(events.Select(e => e.GetType()), read.Select(e => e.Data.GetType()));
             Assert.Equal(events.Select(e => e.At), read.Select(e => ((PeerEvent)e.Data).At));
+            Assert.Equal(logged.Select(r => r.Event.Id), read.Select(e => e.Id));
         }
     }
 
     [Fact]
-    public async Task A_corrupt_outbox_line_is_set_aside_and_the_rest_is_kept()
+    public void A_torn_or_damaged_log_tail_is_cut_off_and_what_came_before_is_kept()
     {
-        var path = Path.Combine(pg.DataDirectory, $"outbox-{Guid.NewGuid():N}.jsonl");
-        var outbox = new Outbox(path);
+        var path = Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log");
+        var log = new EventLog(path);
         var peer = NewPeer();
-        outbox.Write([(peer.Base64, new HandshakeObserved(peer, T0, T0))]);
-        File.AppendAllText(path, "{\"stream\":\"x\",\"type\":\"NoSuchEvent\",\"data\":{}}\nnot json at all\n");
-        outbox.Write([(peer.Base64, new HandshakeObserved(peer, T0.AddSeconds(1), T0))]);
-        var bad = new List<int>();
-        var read = outbox.ReadAll((line, _) => bad.Add(line));
+        log.Append([new LoggedEvent(Guid.CreateVersion7(), peer.Base64, new HandshakeObserved(peer, T0, T0))]);
+        log.Append([new LoggedEvent(Guid.CreateVersion7(), peer.Base64, new HandshakeObserved(peer, T0.AddSeconds(1), T0))]);
+        var whole = File.ReadAllBytes(path);
+        // A crash mid-write: half of a third record.
+        log.Append([new LoggedEvent(Guid.CreateVersion7(), peer.Base64, new HandshakeObserved(peer, T0.AddSeconds(2), T0))]);
+        var three = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, three[..(whole.Length + (three.Length - whole.Length) / 2)]);
+        var damage = new List<string>();
+        var read = log.ReadUnstored((_, why) => damage.Add(why));
         Assert.Equal(2, read.Count);
-        Assert.Equal([2, 3], bad);
-        Assert.Equal(2, File.ReadAllLines(path + ".rejected").Length);
+        Assert.Contains("torn write", damage.Single(), StringComparison.Ordinal);
+        Assert.Equal(whole.Length, new FileInfo(path).Length);
+        // A flipped bit in the last record: checksum.
+        var flipped = File.ReadAllBytes(path);
+        flipped[^3] ^= 0x20;
+        File.WriteAllBytes(path, flipped);
+        damage.Clear();
+        Assert.Single(log.ReadUnstored((_, why) => damage.Add(why)));
+        Assert.Contains("checksum mismatch", damage.Single(), StringComparison.Ordinal);
+        // Appending after the cut goes on from there.
+        log.Append([new LoggedEvent(Guid.CreateVersion7(), peer.Base64, new HandshakeObserved(peer, T0.AddSeconds(3), T0))]);
+        Assert.Equal(2, log.ReadUnstored((_, _) => { }).Count);
+    }
+
+    [Fact]
+    public void A_full_log_drops_the_oldest_measurements_before_facts_and_decisions()
+    {
+        var peer = NewPeer();
+        var path = Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log");
+        var log = new EventLog(path, maxBytes: 40_000);
+        var path1 = new CandidatePath(IPAddress.Parse("198.18.1.2"), Endpoint.Parse("198.18.3.2:51820"));
+        for (var i = 0; i < 200; i++)
+            log.Append([new LoggedEvent(Guid.CreateVersion7(), peer.Base64, new PathMeasured(peer, T0.AddSeconds(i), path1, new PathQuality().WithReply(T0.AddSeconds(i), 3.5)))]);
+        log.Append([new LoggedEvent(Guid.CreateVersion7(), peer.Base64, new HandshakeObserved(peer, T0.AddSeconds(300), T0))]);
+        Assert.True(log.Length > log.MaxBytes);
+        var (measurements, others) = log.Trim((_, _) => { });
+        Assert.True(measurements > 0);
+        Assert.Equal(0, others);
+        Assert.True(log.Length <= log.MaxBytes * 8 / 10);
+        var kept = log.ReadUnstored((_, _) => { }).Select(r => r.Event.Event).ToList();
+        Assert.IsType<HandshakeObserved>(kept[^1]);
+        // The newest measurements are the ones kept.
+        Assert.Equal(T0.AddSeconds(199), kept.OfType<PathMeasured>().Last().At);
     }
 
     private WgRoutedConfig ConfigFor(string connectionString) =>

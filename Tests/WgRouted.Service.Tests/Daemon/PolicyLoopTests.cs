@@ -33,7 +33,7 @@ public sealed class PolicyLoopTests : IDisposable
         var policy = new EndpointPolicy(PolicyOptions.Default);
         // Never started: the loop only posts to them.
         _connector = new StoreConnector(config, policy, NullLogger<StoreConnector>.Instance);
-        var appender = new Appender(_connector, new Outbox(Path.Combine(_dir, "outbox.jsonl")), _time, NullLogger<Appender>.Instance);
+        var appender = new Appender(_connector, new EventLog(Path.Combine(_dir, "events.log")), _time, NullLogger<Appender>.Instance);
         _recorder = new ProbeRecorder(_ => Task.FromResult(""), _dir, 0, _time, NullLogger<ProbeRecorder>.Instance);
         _loop = new PolicyLoop(_inbox, policy, appender, _recorder, _switcher, _prober, _responder,
             new Mailbox<Babel.TunnelCommand>(), new Mailbox<Babel.BabelRequest>(), new FailoverTraces(), _time, NullLogger<PolicyLoop>.Instance);
