@@ -19,6 +19,19 @@ internal static class RunCommand
             var loaded = CommonOptions.LoadOrReport(parse.GetRequiredValue(config));
             if (loaded is null)
                 return CommonOptions.Failure;
+            // One daemon per data directory: it alone owns the store, the log and the embedded PostgreSQL.
+            Directory.CreateDirectory(loaded.Options.DataDirectory);
+            FileStream daemonLock;
+            try
+            {
+                daemonLock = new FileStream(Path.Combine(loaded.Options.DataDirectory, "wg-routed.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            }
+            catch (IOException)
+            {
+                Console.Error.WriteLine($"another wg-routed runs with DataDirectory {loaded.Options.DataDirectory}");
+                return CommonOptions.Failure;
+            }
+            await using var held = daemonLock;
             using var host = BuildHost(loaded);
             try
             {

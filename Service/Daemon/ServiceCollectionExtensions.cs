@@ -23,7 +23,8 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Mailbox<Babel.BabelRequest>>();
         services.AddSingleton<FailoverTraces>();
         services.AddSingleton(new Store.EventLog(Path.Combine(config.Options.DataDirectory, "events.log")));
-        services.AddSingleton<StoreConnector>();
+        services.AddSingleton(sp => new StoreConnector(config, sp.GetRequiredService<EndpointPolicy>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<StoreConnector>>(), adopt: true));
         services.AddSingleton<Appender>();
         services.AddSingleton(sp =>
         {

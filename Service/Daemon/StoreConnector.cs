@@ -5,8 +5,11 @@ using WgRouted.Service.Store;
 
 namespace WgRouted.Service.Daemon;
 
-/// <summary>Opens the event store on first use: the configured PostgreSQL, or the embedded one it starts.</summary>
-public sealed class StoreConnector(WgRoutedConfig config, EndpointPolicy policy, ILogger<StoreConnector> logger) : IAsyncDisposable
+/// <summary>
+/// Opens the event store on first use: the configured PostgreSQL, or the embedded one it starts. The daemon's
+/// (<paramref name="adopt"/>) also takes over an embedded PostgreSQL a killed daemon left running.
+/// </summary>
+public sealed class StoreConnector(WgRoutedConfig config, EndpointPolicy policy, ILogger<StoreConnector> logger, bool adopt = false) : IAsyncDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private EmbeddedPostgres? _embedded;
@@ -24,7 +27,7 @@ public sealed class StoreConnector(WgRoutedConfig config, EndpointPolicy policy,
             var cs = config.Options.Store.ConnectionString;
             if (cs.Length == 0)
             {
-                _embedded ??= await EmbeddedPostgres.StartAsync(config.Options.DataDirectory, logger, ct);
+                _embedded ??= await EmbeddedPostgres.StartAsync(config.Options.DataDirectory, logger, ct, adopt);
                 cs = _embedded.ConnectionString;
             }
             _store = await EventStore.OpenAsync(cs, policy, ct);

@@ -46,7 +46,11 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
     public string ConnectionString =>
         $"Host={SocketDir};Username={Role};Database=postgres;Pooling=true;Maximum Pool Size=8;Timeout=30";
 
-    public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, ILogger logger, CancellationToken ct)
+    /// <summary>
+    /// Starts the cluster, or uses it if it runs. With <paramref name="adopt"/> (the daemon, which holds its data
+    /// directory alone) a running cluster is one a killed daemon left: it is taken over and stopped with this one.
+    /// </summary>
+    public static async Task<EmbeddedPostgres> StartAsync(string dataDirectory, ILogger logger, CancellationToken ct, bool adopt = false)
     {
         var bin = FindBinaries() ?? throw new InvalidOperationException(
             $"no PostgreSQL server binaries found (looked for /usr/lib/postgresql/*/bin/postgres and pg_config --bindir); " +
@@ -56,6 +60,11 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         // The daemon and a CLI command (events, show) may start the cluster at the same moment: one at a time.
         await using (await LockAsync(Path.Combine(dataDirectory, "postgres.lock"), ct))
             await pg.StartAsync(ct);
+        if (adopt && !pg._startedByUs)
+        {
+            pg._startedByUs = true;
+            LogAdopted(logger, pg.DataDir);
+        }
         return pg;
     }
 
@@ -159,15 +168,23 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         if (!File.Exists(Path.Combine(DataDir, "PG_VERSION")))
         {
             LogInitdb(_logger, DataDir);
+            // Into a directory aside, then renamed: a crash during initdb leaves no half cluster where a whole one belongs.
+            var building = DataDir + ".initdb";
+            foreach (var partial in new[] { building, DataDir }.Where(Directory.Exists))
+                Directory.Delete(partial, recursive: true);
             await RunAsync(Path.Combine(_binDir, "initdb"),
-                ["-D", DataDir, "-U", Role, "--auth-local=peer", "--auth-host=reject", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
+                ["-D", building, "-U", Role, "--auth-local=peer", "--auth-host=reject", "--encoding=UTF8", "--locale=C.UTF-8", "--no-instructions"],
                 asServiceUser: true, ct);
-            // Only our own OS user, as role wgrouted, over the socket (in a 0700 directory; no TCP listener).
-            await WriteAsServiceAsync(Path.Combine(DataDir, "pg_hba.conf"), $"local all {Role} peer map={Role}\n", ct);
-            await WriteAsServiceAsync(Path.Combine(DataDir, "pg_ident.conf"), $"{Role} {Environment.UserName} {Role}\n", ct);
+            Directory.Move(building, DataDir);
         }
+        // Only our own OS user, as role wgrouted, over the socket (in a 0700 directory; no TCP listener). Written at
+        // every start: whatever edited them, or a crash between initdb and here, does not change who gets in.
+        var access = await WriteAsServiceAsync(Path.Combine(DataDir, "pg_hba.conf"), $"local all {Role} peer map={Role}\n", ct)
+            | await WriteAsServiceAsync(Path.Combine(DataDir, "pg_ident.conf"), $"{Role} {Environment.UserName} {Role}\n", ct);
         if (await IsRunningAsync(ct))
         {
+            if (access)
+                await RunAsync(Path.Combine(_binDir, "pg_ctl"), ["-D", DataDir, "reload"], asServiceUser: true, ct);
             LogReusing(_logger, DataDir);
             return;
         }
@@ -199,13 +216,16 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
         }
     }
 
-    /// <summary>Writes a file of the cluster's, owned by the user PostgreSQL runs as.</summary>
-    private async Task WriteAsServiceAsync(string path, string text, CancellationToken ct)
+    /// <summary>Writes a file of the cluster's, owned by the user PostgreSQL runs as; false if it held that already.</summary>
+    private async Task<bool> WriteAsServiceAsync(string path, string text, CancellationToken ct)
     {
+        if (File.Exists(path) && await File.ReadAllTextAsync(path, ct) == text)
+            return false;
         await File.WriteAllTextAsync(path, text, ct);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         if (IsRoot)
             await RunAsync("chown", ["-P", $"{ServiceUser}:{ServiceUser}", path], asServiceUser: false, ct);
+        return true;
     }
 
     private async Task RunAsync(string file, IReadOnlyList<string> args, bool asServiceUser, CancellationToken ct)
@@ -249,6 +269,9 @@ public sealed partial class EmbeddedPostgres : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded PostgreSQL already running on {DataDir}; using it")]
     private static partial void LogReusing(ILogger logger, string dataDir);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Embedded PostgreSQL on {DataDir} was left running by a daemon that did not stop: taken over, stopped with this one")]
+    private static partial void LogAdopted(ILogger logger, string dataDir);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Embedded PostgreSQL started, socket in {SocketDir}")]
     private static partial void LogStarted(ILogger logger, string socketDir);

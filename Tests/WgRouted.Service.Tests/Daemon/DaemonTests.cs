@@ -141,6 +141,69 @@ public sealed class DaemonTests : IDisposable
     }
 
     [Fact]
+    public async Task Killed_at_fifty_random_moments_and_restarted_it_loses_nothing_stores_nothing_twice_and_leaves_nothing_behind()
+    {
+        var seed = Environment.TickCount;
+        var random = new Random(seed);
+        var data = Path.Combine(_dir, "data");
+        var logPath = Path.Combine(data, "events.log");
+        var logged = new HashSet<Guid>();
+        for (var i = 0; i < Runs; i++)
+        {
+            var log = new System.Text.StringBuilder();
+            var daemon = Start(log);
+            // From before PostgreSQL answers to well after the first decisions.
+            Thread.Sleep(random.Next(50, 2500));
+            TestNamespace.Run("kill", $"-KILL {daemon.Id}");
+            Assert.True(daemon.WaitForExit(10_000), $"run {i} (seed {seed}) did not die");
+            // What the log holds is what the daemon promised to store: it must all reach the store.
+            foreach (var (record, _) in new Service.Store.EventLog(logPath).ReadUnstored((_, _) => { }))
+                logged.Add(record.Id);
+        }
+        // The last run stops cleanly, after storing what the log holds.
+        var last = new System.Text.StringBuilder();
+        var final = Start(last);
+        try
+        {
+            WaitUntil(() => !File.Exists(logPath) && last.ToString().Contains("Embedded PostgreSQL", StringComparison.Ordinal), "the log stored");
+        }
+        catch (TimeoutException)
+        {
+            Assert.Fail($"the log was not stored (seed {seed}, log {(File.Exists(logPath) ? new FileInfo(logPath).Length : -1)} bytes): {last}");
+        }
+        Assert.Equal(1, CountLines(_router.Ip("rule show"), "lookup 20823"));
+        Assert.Equal(1, CountLines(_router.Ip("-6 rule show"), "lookup 20823"));
+        TestNamespace.Run("kill", $"-TERM {final.Id}");
+        Assert.True(final.WaitForExit(30_000));
+        Assert.True(final.ExitCode == 0, last.ToString());
+        Assert.False(File.Exists(Path.Combine(data, "postgres", "data", "postmaster.pid")), $"PostgreSQL left running (seed {seed}): {last}");
+        Assert.DoesNotContain("proto 157", _router.Ip("rule show") + _router.Ip("route show table all"), StringComparison.Ordinal);
+        Assert.Equal("0x77", Exec(_router, "wg", $"show {_iface} fwmark").Trim());
+
+        await using var pg = await Service.Store.EmbeddedPostgres.StartAsync(data, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance, CancellationToken.None);
+        await using var connection = new Npgsql.NpgsqlConnection(pg.ConnectionString);
+        await connection.OpenAsync();
+        var stored = new HashSet<Guid>();
+        var bodies = new HashSet<string>();
+        var duplicates = 0;
+        await using (var query = new Npgsql.NpgsqlCommand("SELECT id, type, data::text FROM wg_routed.mt_events", connection))
+        await using (var rows = await query.ExecuteReaderAsync())
+            while (await rows.ReadAsync())
+            {
+                stored.Add(rows.GetGuid(0));
+                if (!bodies.Add(rows.GetString(1) + rows.GetString(2)))
+                    duplicates++;
+            }
+        Assert.True(logged.Count > 0, $"nothing was ever caught in the log (seed {seed})");
+        Assert.Empty(logged.Except(stored));
+        Assert.Equal(0, duplicates);
+    }
+
+    private static readonly int Runs = int.TryParse(Environment.GetEnvironmentVariable("WGR_CRASH_RUNS"), out var n) ? n : 50;
+
+    private static int CountLines(string text, string what) => text.Split('\n').Count(l => l.Contains(what, StringComparison.Ordinal));
+
+    [Fact]
     public void Under_systemd_it_says_ready_feeds_the_watchdog_while_it_runs_and_says_stopping()
     {
         // systemd's side of Type=notify and WatchdogSec, on a real notify socket: the daemon is started as systemd
