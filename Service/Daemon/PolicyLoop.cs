@@ -29,6 +29,7 @@ public sealed partial class PolicyLoop(
     private HashSet<IPAddress> _listening = [];
     private DateTimeOffset _clock = DateTimeOffset.MinValue;
     private readonly string _hostStream = EventStore.HostStream(Environment.MachineName);
+    private readonly MonotonicClock _now = new(time);
 
     /// <summary>A copy of every peer's state, for `show` and tests.</summary>
     public IReadOnlyList<PeerState> Snapshot()
@@ -45,7 +46,7 @@ public sealed partial class PolicyLoop(
             DateTimeOffset? deadline;
             lock (_gate)
                 deadline = _table.NextDeadline();
-            var now = time.GetUtcNow();
+            var now = _now.Now;
             if (deadline is { } d && d <= now)
             {
                 Advance(now);
@@ -118,7 +119,7 @@ public sealed partial class PolicyLoop(
 
     private DateTimeOffset Stamp()
     {
-        var now = time.GetUtcNow();
+        var now = _now.Now;
         _clock = now > _clock ? now : _clock.AddTicks(1);
         return _clock;
     }

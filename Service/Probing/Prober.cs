@@ -44,6 +44,8 @@ public sealed partial class Prober(
     private readonly TimeSpan _activeInterval = config.Policy.ActiveInterval;
     private readonly TimeSpan _standby = config.Policy.StandbyInterval;
     private readonly int _lossThreshold = config.Options.Probe.LossThreshold;
+    // Schedules and deadlines on the monotonic clock; the wall clock only on the wire (the responder checks freshness).
+    private readonly MonotonicClock _clock = new(time);
 
     private void Apply(ProbeSchedule command)
     {
@@ -76,7 +78,7 @@ public sealed partial class Prober(
                 probe.Dispose();
                 _paths.Remove(path);
             }
-            var now = time.GetUtcNow();
+            var now = _clock.Now;
             foreach (var path in wanted)
             {
                 var device = links[path];
@@ -116,14 +118,14 @@ public sealed partial class Prober(
             }
             _active[peer] = active;
             if (_paths.TryGetValue(active, out var probe))
-                probe.NextDue = time.GetUtcNow();
+                probe.NextDue = _clock.Now;
         }
     }
 
     /// <summary>Probe every path (of one peer) now and at the active rate until things settle.</summary>
     private void Trigger(PeerKey? peer)
     {
-        var now = time.GetUtcNow();
+        var now = _clock.Now;
         lock (_lock)
             foreach (var probe in _paths.Values)
             {
@@ -142,7 +144,7 @@ public sealed partial class Prober(
             _paths.TryGetValue(path, out probe);
         if (probe is null || probe.Peer != peer)
             return false;
-        return Send(probe, move: listenPort, time.GetUtcNow());
+        return Send(probe, move: listenPort, _clock.Now);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -152,7 +154,7 @@ public sealed partial class Prober(
         {
             while (reader.TryRead(out var command))
                 Apply(command);
-            var now = time.GetUtcNow();
+            var now = _clock.Now;
             var next = Turn(now);
             using var timeout = new CancellationTokenSource(next > now ? next - now : TimeSpan.Zero, time);
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
@@ -223,11 +225,12 @@ public sealed partial class Prober(
     {
         if (keyring.KeyFor(probe.Peer) is not { } key || keyring.Us(probe.Peer) is not { } us)
             return false;
-        var seq = _sequences.GetOrAdd(probe.Peer, _ => new ProbeSequence()).Next(now);
+        var wall = time.GetUtcNow();
+        var seq = _sequences.GetOrAdd(probe.Peer, _ => new ProbeSequence()).Next(wall);
         // A move names the address it is sent from as the responder sees it (a NAT's, once an answer said so).
         ProbeMessage message = move is { } port
-            ? new MoveRequest(us.Public, seq, now, new Endpoint(probe.Observed ?? probe.Path.Src, port))
-            : new ProbeRequest(us.Public, seq, now);
+            ? new MoveRequest(us.Public, seq, wall, new Endpoint(probe.Observed ?? probe.Path.Src, port))
+            : new ProbeRequest(us.Public, seq, wall);
         var buffer = new byte[ProbeCodec.RequestSize];
         var length = ProbeCodec.Encode(message, key, buffer);
         lock (_lock)
@@ -269,10 +272,10 @@ public sealed partial class Prober(
                 // ICMP port unreachable and the like surface here on a connected path; the timeout counts the miss.
                 continue;
             }
-            var now = time.GetUtcNow();
+            var now = _clock.Now;
             var arrived = time.GetTimestamp();
             if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.Length), s => s == probe.Peer ? keyring.KeyFor(s) : null, out var message, out var error)
-                || !guard.TryAccept(message, now, out error))
+                || !guard.TryAccept(message, time.GetUtcNow(), out error))
             {
                 LogBadAnswer(logger, probe.Path.ToString(), result.From.ToString(), error.Describe());
                 continue;

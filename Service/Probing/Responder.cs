@@ -46,6 +46,9 @@ public sealed partial class Responder(
     // One replay window per authenticated sender, wherever its requests come from: `wg-routed probe` and the
     // daemon number on the same millisecond clock (ProbeSequence), so they fit one window together.
     private readonly ProbeGuard _guard = new();
+    // Rates on the monotonic clock (a wall clock stepped back would starve every bucket); freshness on the wall
+    // clock, which is what the sender's timestamps are.
+    private readonly MonotonicClock _clock = new(time);
     private readonly MoveLog _moveLog = new(Path.Combine(config.Options.DataDirectory, "moves"));
     private readonly Lock _moveLogLock = new();
     private MoveGuard? _moveGuard;
@@ -320,7 +323,7 @@ public sealed partial class Responder(
     {
         lock (_lock)
         {
-            if (!_budget.TryAcquire(UInt128.Zero, now))
+            if (!_budget.TryAcquire(UInt128.Zero, _clock.Now))
             {
                 Drop("over the pre-authentication budget", from);
                 return default;
@@ -348,7 +351,7 @@ public sealed partial class Responder(
                 Reject(error, from);
                 return default;
             }
-            if (!_senders.TryAcquire(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(message.Sender.ToBytes()), now))
+            if (!_senders.TryAcquire(System.Buffers.Binary.BinaryPrimitives.ReadUInt128BigEndian(message.Sender.ToBytes()), _clock.Now))
             {
                 Drop("an authenticated sender over its rate", from);
                 return default;

@@ -33,7 +33,7 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
     private int From(CandidatePath p) => _f.Network.SentFrom(p.Src);
 
     /// <summary>The peer's responder answers every request from a source <paramref name="answers"/> says (at once, on the fake clock).</summary>
-    private void Answer(Func<IPAddress, bool> answers)
+    private void Answer(Func<IPAddress, bool> answers, Func<DateTimeOffset>? wall = null)
     {
         _ = Task.Run(async () =>
         {
@@ -51,7 +51,7 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
                 }
                 if (!answers(got.From.Address) || _f.Decode(buffer[..got.Length]) is not ProbeRequest request)
                     continue;
-                var reply = request.Reply(_f.Peer, request.Sequence, _f.Time.GetUtcNow(), new Endpoint(got.From.Address, got.From.Port), new Endpoint(A.Src, ListenPort));
+                var reply = request.Reply(_f.Peer, request.Sequence, (wall ?? _f.Time.GetUtcNow)(), new Endpoint(got.From.Address, got.From.Port), new Endpoint(A.Src, ListenPort));
                 _responder.SendTo(_f.Encode(reply), got.From);
             }
         });
@@ -116,6 +116,41 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
         await Until(() => From(A) >= 24, $"the confirmation probes: A {From(A)}");
         _f.Time.Advance(TimeSpan.FromMilliseconds(100));
         await Until(() => Drain().Count(e => e is ProbeMissed m && m.Path == A) >= 2, "the confirmations missed");
+    }
+
+    [Fact]
+    public async Task A_wall_clock_stepped_an_hour_either_way_misses_no_probe_and_keeps_the_cadence()
+    {
+        // A second prober on a clock whose wall time is stepped while monotonic time runs on (NTP at boot).
+        var clock = new SteppedClock(_f.Time);
+        var prober = new Prober(_f.Config, _f.Keyring, _f.Inbox, _schedule, _f.Network.Bind, clock, NullLogger<Prober>.Instance);
+        await _prober.StopAsync(CancellationToken.None);
+        // The peer's clock agrees with ours after each step (the step brought ours to the true time).
+        Answer(_ => true, clock.GetUtcNow);
+        await prober.StartAsync(CancellationToken.None);
+        try
+        {
+            _schedule.Post(new ProbePaths(_f.Peer, [(A, "upa"), (B, "upb")]));
+            _schedule.Post(new ProbeActive(_f.Peer, A));
+            var sent = From(A);
+            await Until(() => Replied(A) >= 1, "the first answer");
+            foreach (var step in new[] { TimeSpan.FromHours(1), TimeSpan.FromHours(-1) })
+            {
+                clock.Step += step;
+                var before = Replied(A);
+                for (var i = 1; i <= 8; i++)
+                {
+                    _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+                    await Until(() => Replied(A) == before + i, $"A's answer {i} after a step of {step}: {Replied(A) - before}");
+                }
+            }
+            Assert.DoesNotContain(_posted, e => e is ProbeMissed);
+        }
+        finally
+        {
+            await prober.StopAsync(CancellationToken.None);
+            prober.Dispose();
+        }
     }
 
     [Fact]
