@@ -63,6 +63,7 @@ internal static class EventsCommand
             {
                 var rows = events.Select(e => new
                 {
+                    id = e.Id,
                     sequence = e.Sequence,
                     stream = e.StreamKey,
                     version = e.Version,
@@ -86,7 +87,7 @@ internal static class EventsCommand
 
     private static void Print(JasperFx.Events.IEvent e, JsonSerializerOptions options, bool json) =>
         Console.WriteLine(json
-            ? JsonSerializer.Serialize(new { sequence = e.Sequence, stream = e.StreamKey, version = e.Version, at = At(e), stored = e.Timestamp, type = e.Data.GetType().Name, data = e.Data }, options)
+            ? JsonSerializer.Serialize(new { id = e.Id, sequence = e.Sequence, stream = e.StreamKey, version = e.Version, at = At(e), stored = e.Timestamp, type = e.Data.GetType().Name, data = e.Data }, options)
             : string.Create(CultureInfo.InvariantCulture,
                 $"{At(e).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Short(e.StreamKey)} {e.Data.GetType().Name,-22} {JsonSerializer.Serialize(e.Data, e.Data.GetType(), options)}"));
 

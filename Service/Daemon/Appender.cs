@@ -40,32 +40,17 @@ public sealed partial class Appender(StoreConnector connector, EventLog log, Tim
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Logging and storing run apart: a store that hangs (a frozen PostgreSQL, up to its timeouts) never keeps
+        // events from reaching the log.
+        using var stopStoring = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var storing = StoreLoopAsync(stopStoring.Token);
         var reader = _channel.Reader;
         try
         {
-            while (true)
+            while (await reader.WaitToReadAsync(stoppingToken))
             {
-                bool more;
-                if (!log.HasUnstored)
-                    more = await reader.WaitToReadAsync(stoppingToken);
-                else
-                {
-                    using var delay = new CancellationTokenSource(RetryDelay, time);
-                    using var retry = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, delay.Token);
-                    try
-                    {
-                        more = await reader.WaitToReadAsync(retry.Token);
-                    }
-                    catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-                    {
-                        await StoreAsync(stoppingToken);
-                        continue;
-                    }
-                }
-                if (!more)
-                    break;
                 LogBatch(reader);
-                await StoreAsync(stoppingToken);
+                _wake.Writer.TryWrite(true);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -73,7 +58,44 @@ public sealed partial class Appender(StoreConnector connector, EventLog log, Tim
         }
         // Shutting down: whatever is still queued goes to the log, and to the store if it answers now.
         LogBatch(reader);
+        await stopStoring.CancelAsync();
+        await storing;
         await StoreAsync(CancellationToken.None);
+    }
+
+    private readonly Channel<bool> _wake = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly Lock _logLock = new();
+
+    /// <summary>Stores what the log holds whenever something was logged, and every RetryDelay while the store refuses.</summary>
+    private async Task StoreLoopAsync(CancellationToken ct)
+    {
+        try
+        {
+            while (!ct.IsCancellationRequested)
+            {
+                bool pending;
+                lock (_logLock)
+                    pending = log.HasUnstored || _unlogged.Count > 0;
+                if (!pending)
+                    await _wake.Reader.ReadAsync(ct);
+                else
+                {
+                    using var delay = new CancellationTokenSource(RetryDelay, time);
+                    using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, delay.Token);
+                    try
+                    {
+                        await _wake.Reader.ReadAsync(either.Token);
+                    }
+                    catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+                    {
+                    }
+                }
+                await StoreAsync(ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
     }
 
     /// <summary>What is queued (up to a batch) gets its ids and goes to the log, flushed to disk.</summary>
@@ -85,26 +107,29 @@ public sealed partial class Appender(StoreConnector connector, EventLog log, Tim
             batch.Add(new LoggedEvent(Guid.CreateVersion7(now), item.Stream, item.Event));
         if (batch.Count == 0)
             return;
-        try
+        lock (_logLock)
         {
-            log.Append(batch);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The disk refuses (full, read-only): the batch can only go to the store directly.
-            LogLogFailed(logger, batch.Count, log.Path, e.Message);
-            _unlogged.AddRange(batch);
-            return;
-        }
-        if (log.Length > log.MaxBytes * 8 / 10 && !_warnedFull)
-        {
-            _warnedFull = true;
-            LogFilling(logger, log.Path, log.Length >> 20, log.MaxBytes >> 20);
-        }
-        if (log.Length > log.MaxBytes)
-        {
-            var (measurements, others) = log.Trim((offset, why) => LogDamaged(logger, log.Path, offset, why));
-            LogTrimmed(logger, log.Path, measurements, others);
+            try
+            {
+                log.Append(batch);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // The disk refuses (full, read-only): the batch can only go to the store directly.
+                LogLogFailed(logger, batch.Count, log.Path, e.Message);
+                _unlogged.AddRange(batch);
+                return;
+            }
+            if (log.Length > log.MaxBytes * 8 / 10 && !_warnedFull)
+            {
+                _warnedFull = true;
+                LogFilling(logger, log.Path, log.Length >> 20, log.MaxBytes >> 20);
+            }
+            if (log.Length > log.MaxBytes)
+            {
+                var (measurements, others) = log.Trim((offset, why) => LogDamaged(logger, log.Path, offset, why));
+                LogTrimmed(logger, log.Path, measurements, others);
+            }
         }
     }
 
@@ -115,25 +140,40 @@ public sealed partial class Appender(StoreConnector connector, EventLog log, Tim
     {
         try
         {
-            if (log.HasUnstored || _unlogged.Count > 0)
+            List<(LoggedEvent Event, long End)> records;
+            List<LoggedEvent> unlogged;
+            int generation;
+            lock (_logLock)
             {
-                var store = await connector.GetAsync(ct);
-                var records = log.ReadUnstored((offset, why) => LogDamaged(logger, log.Path, offset, why));
-                foreach (var chunk in records.Chunk(MaxBatch))
+                generation = log.Generation;
+                if (!log.HasUnstored && _unlogged.Count == 0)
+                    return;
+                records = log.ReadUnstored((offset, why) => LogDamaged(logger, log.Path, offset, why));
+                unlogged = [.. _unlogged];
+            }
+            var store = await connector.GetAsync(ct);
+            foreach (var chunk in records.Chunk(MaxBatch))
+            {
+                await store.AppendAsync(chunk.Select(r => r.Event).ToList(), ct);
+                lock (_logLock)
                 {
-                    await store.AppendAsync(chunk.Select(r => r.Event).ToList(), ct);
+                    // Trimmed meanwhile: the stored ones are skipped by id next time.
+                    if (log.Generation != generation)
+                        break;
                     log.MarkStored(chunk[^1].End);
-                    Interlocked.Add(ref _appended, chunk.Length);
                 }
-                if (_unlogged.Count > 0)
-                {
-                    await store.AppendAsync(_unlogged, ct);
-                    Interlocked.Add(ref _appended, _unlogged.Count);
-                    _unlogged.Clear();
-                }
+                Interlocked.Add(ref _appended, chunk.Length);
+            }
+            if (unlogged.Count > 0)
+            {
+                await store.AppendAsync(unlogged, ct);
+                Interlocked.Add(ref _appended, unlogged.Count);
+                lock (_logLock)
+                    _unlogged.RemoveRange(0, unlogged.Count);
+            }
+            lock (_logLock)
                 if (_warnedFull && log.Length < log.MaxBytes / 2)
                     _warnedFull = false;
-            }
         }
         catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)
         {

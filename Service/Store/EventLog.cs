@@ -60,6 +60,9 @@ public sealed class EventLog
 
     public bool HasUnstored => Length > Stored;
 
+    /// <summary>Changes when <see cref="Trim"/> rewrites the log: offsets read before it mean nothing after.</summary>
+    public int Generation { get; private set; }
+
     /// <summary>Appends the batch and flushes it to disk; throws IOException when the disk refuses.</summary>
     public void Append(IReadOnlyList<LoggedEvent> batch)
     {
@@ -218,6 +221,7 @@ public sealed class EventLog
         }
         File.Move(aside, Path, overwrite: true);
         File.Delete(StoredPath);
+        Generation++;
         return (measurements, others);
     }
 }
