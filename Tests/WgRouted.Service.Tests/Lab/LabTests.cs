@@ -199,6 +199,25 @@ public sealed class LabTests
     }
 
     /// <summary>
+    /// The router's PostgreSQL frozen for 60 s across two failovers and failbacks: every decision on time (the loop never
+    /// waits on the store), and once it answers again every event is stored, each once, and the history replays.
+    /// </summary>
+    [Fact]
+    public void With_wg_routed_a_frozen_store_delays_no_decision_and_loses_or_doubles_no_event()
+    {
+        var run = RunLab(["s"], wgRouted: true, seconds: 200);
+        AssertReplayed(run);
+        var r = Single(run, "s");
+        var line = string.Join(' ', r);
+        foreach (var key in new[] { "failover1_ms", "failover2_ms", "back1_ms", "back2_ms" })
+            Assert.True(Ms(r[key]) <= 1000 + CiMarginMs, $"{key}: {line}");
+        Assert.True(Ms(r["outage_ms"]) <= 1000 + CiMarginMs, line);
+        Assert.True(Ms(r["switches_while_frozen"]) >= 4, line);
+        Assert.True(Ms(r["log_stored_after_thaw_ms"]) <= 40_000, line);
+        Assert.True(r["duplicate_ids"] == "0" && r["duplicate_events"] == "0", line);
+    }
+
+    /// <summary>
     /// Scenario h (ops/lab/security.sh), run once for all the attack tests below (about 90 s): an attacker namespace on
     /// inet, a second peer C of the hub, one RESULT line per attack.
     /// </summary>

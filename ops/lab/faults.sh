@@ -1,0 +1,74 @@
+# shellcheck shell=bash  # sourced by ops/lab/run after lib.sh
+# Scenario s: the router's PostgreSQL frozen (SIGSTOP, every process of it) for LAB_S_FROZEN s (default 60) across two
+# failovers and two failbacks. Decisions must come on time (the loop never waits on the store), and once PostgreSQL
+# answers again every event must be stored, each once (the daemon's local log, ids, an idempotent append).
+
+# SIGSTOP or SIGCONT to the router's PostgreSQL: its postmaster and every child.
+pg_signal() { # STOP|CONT PID
+    kill -"$1" "$2" $(pgrep -P "$2") 2>/dev/null || true
+}
+
+# ms from RESTORE_MS until the router sends only from A up to END_MS (not the end of the samples), or "never".
+back_on_primary_until() { # RESTORE_MS END_MS
+    awk -v r="$1" -v e="$2" '
+        { t = $1; if (t > e) exit; for (i = 2; i < NF; i += 2) v[$i] = $(i + 1)
+          if (have && t >= r) {
+              dA = v["txA"] - p["txA"]; dB = v["txB"] - p["txB"] + v["txB6"] - p["txB6"]
+              if (dB > 0) cand = ""; else if (dA > 0 && cand == "") cand = t
+              if (dA > 0) lastA = t
+          }
+          for (k in v) p[k] = v[k]; have = 1; end = t }
+        END { if (cand != "" && end - lastA <= 1500) print cand - r; else print "never" }' "$RUN/samples"
+}
+
+scenario_s() {
+    [[ ${WGROUTED:-0} == 1 ]] || { log "scenario s needs WGROUTED=1 (it tests wg-routed's history)"; return 1; }
+    lab_up
+    [[ $MODE == wgrouted ]] || { log "wg-routed did not start"; return 1; }
+    local pg
+    pg=$(pgrep -f -- "postgres -D $RUN/wgrouted-router/postgres/data" | head -n1)
+    [[ -n $pg ]] || { log "the router's PostgreSQL is not running"; return 1; }
+    local frozen=${LAB_S_FROZEN:-60}
+    local total=$((frozen + 8))
+    start_sampler $total
+    start_ping $total
+    local t0 freeze thaw fail1 back1 fail2 back2
+    t0=$(now_ms)
+    pause 2
+    freeze=$(now_ms)
+    event "router's PostgreSQL frozen (SIGSTOP, pid $pg and children)"
+    pg_signal STOP "$pg"
+    local step=$(((frozen - 5) / 4))
+    pause "$step"; fail1=$(now_ms); event "A down (1)"; a_down
+    pause "$step"; back1=$(now_ms); event "A up (1)"; a_up
+    pause "$step"; fail2=$(now_ms); event "A down (2)"; a_down
+    pause "$step"; back2=$(now_ms); event "A up (2)"; a_up
+    pause $((frozen - 4 * step))
+    thaw=$(now_ms)
+    event "router's PostgreSQL thawed (SIGCONT)"
+    pg_signal CONT "$pg"
+    wait_pid "$PINGER"
+    wait_pid "$SAMPLER"
+    timeline "$t0"
+    # Everything logged during the freeze reaches the store.
+    local drained=never
+    for ((i = 0; i < 120; i++)); do
+        if [[ ! -e $RUN/wgrouted-router/events.log ]]; then drained=$(($(now_ms) - thaw)); break; fi
+        sleep 0.5
+    done
+    "$WGROUTED_BIN" events --config "$RUN/wgrouted-router.json" --json --limit 1000000 >"$RUN/events-router.json" 2>"$RUN/events-router.err" || true
+    local from to
+    from=$(date -u -d "@${freeze:0:-3}.${freeze: -3}" +%Y-%m-%dT%H:%M:%S.%3NZ)
+    to=$(date -u -d "@${thaw:0:-3}.${thaw: -3}" +%Y-%m-%dT%H:%M:%S.%3NZ)
+    read -r sent recv outage between first <<<"$(ping_stats "$freeze" "$thaw" "$freeze")"
+    result s "frozen_s=$frozen" \
+        "failover1_ms=$(first_on_backup "$fail1") back1_ms=$(back_on_primary_until "$back1" "$fail2")" \
+        "failover2_ms=$(first_on_backup "$fail2") back2_ms=$(back_on_primary "$back2")" \
+        "outage_ms=$outage ping_sent=$sent ping_recv=$recv" \
+        "log_stored_after_thaw_ms=$drained" \
+        "$(jq -r --arg f "$from" --arg t "$to" '
+            "events_stored=\(length) switches_while_frozen=\([.[] | select(.type == "EndpointSwitchDecided" and .at >= $f and .at <= $t)] | length)" +
+            " duplicate_ids=\(length - ([.[] | .id] | unique | length)) duplicate_events=\(length - ([.[] | .type + (.data | tostring)] | unique | length))"' \
+            "$RUN/events-router.json" 2>/dev/null || echo "events_stored=unreadable")"
+    lab_down
+}
