@@ -90,6 +90,10 @@ public sealed partial class EndpointPolicy
             // Rules 3 and 6: leave a dead path at once, but only for a path that has just answered.
             if (best is not null)
             {
+                // A clean start: the first choice waits for the first probe of every path preferred over it, so that a
+                // backup answering a moment before the primary is not chosen only to be left again (a flap at start).
+                if (state.Active is null && HasUnprobedPreferredOver(state, best, now))
+                    return null;
                 var reason = state.Active is null ? SwitchReason.Initial
                     : active is null ? SwitchReason.ActiveRemoved
                     : SwitchReason.ActiveDown;
@@ -97,7 +101,9 @@ public sealed partial class EndpointPolicy
             }
             // Rule 7, once per outage. A candidate not probed yet (a new address, a new DNS answer) may still
             // answer: wait for its first probe rather than report the peer unreachable on a mere change.
-            if (!state.Unreachable && (state.Active is not null || HasProbed(state)) && !HasUnprobed(state))
+            // Before any choice, unreachable means every path failed LossThreshold probes: a responder starting a
+            // moment after us is not an outage.
+            if (!state.Unreachable && (state.Active is not null ? !HasUnprobed(state) : AllDown(state)))
                 return new PeerUnreachable(PeerKey.Parse(state.Id), now, state.Active, Snapshot(state, now));
             return null;
         }
@@ -136,10 +142,18 @@ public sealed partial class EndpointPolicy
     private EndpointSwitchDecided Switch(PeerState state, PathState to, SwitchReason reason, DateTimeOffset now) =>
         new(PeerKey.Parse(state.Id), now, state.Active, to.Path, reason, Snapshot(state, now));
 
-    private static bool HasProbed(PeerState state)
+    private static bool AllDown(PeerState state)
     {
         foreach (var p in state.Paths)
-            if (p.Quality.Samples > 0)
+            if (!p.Down)
+                return false;
+        return state.Paths.Count > 0;
+    }
+
+    private bool HasUnprobedPreferredOver(PeerState state, PathState best, DateTimeOffset now)
+    {
+        foreach (var p in state.Paths)
+            if (p != best && p.Quality.Samples == 0 && !p.Down && ComparePreference(state, p, best, now) < 0)
                 return true;
         return false;
     }
