@@ -59,7 +59,8 @@ public static class ServiceCollectionExtensions
         services.AddSupervised(sp => sp.GetRequiredService<PolicyLoop>(), "policy loop");
         services.AddHostedService<ConfigPublisher>();
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<HostSource>(sp), "host monitor");
-        services.AddSupervised(sp => ActivatorUtilities.CreateInstance<DnsSource>(sp), "DNS");
+        services.AddSupervised(sp => new DnsSource(config, sp.GetRequiredService<CandidateTracker>(), sp.GetRequiredService<TimeProvider>(),
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<DnsSource>>()), "DNS");
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<WireGuardPoller>(sp), "WireGuard poller");
         services.AddHostedService(sp => sp.GetRequiredService<Fences>());
         services.AddSupervised(sp => sp.GetRequiredService<Responder>(), "responder");
