@@ -72,3 +72,34 @@ scenario_s() {
             "$RUN/events-router.json" 2>/dev/null || echo "events_stored=unreadable")"
     lab_down
 }
+
+# Scenario u: the router's primary address removed from its uplink (a DHCP lease lost, an operator's mistake), later
+# added again with its routes: the tunnel leaves A at once and is back on it within a second of its return.
+scenario_u() {
+    lab_up
+    local hold=${LAB_U_HOLD:-8} after=${LAB_U_AFTER:-4}
+    local total=$((3 + hold + after))
+    start_sampler $total
+    start_ping $total
+    local t0 fail restore
+    t0=$(now_ms)
+    pause 3
+    fail=$(now_ms)
+    event "A's address removed"
+    ip -n "$NS_R" addr del $A_SRC/24 dev upa
+    pause "$hold"
+    restore=$(now_ms)
+    event "A's address and routes added again"
+    ip -n "$NS_R" addr add $A_SRC/24 dev upa
+    routes_a add 2>/dev/null || true
+    wait_pid "$PINGER"
+    wait_pid "$SAMPLER"
+    timeline "$t0"
+    local end
+    end=$(tail -n1 "$RUN/samples" | cut -d' ' -f1)
+    read -r sent recv outage between first <<<"$(ping_stats "$fail" "$restore" "$fail")"
+    result u "failover_ms=$(first_on_backup "$fail")" "back_on_primary_ms=$(back_on_primary "$restore")" "outage_ms=$outage" \
+        "src_during_fault=$(sources_between $((fail + 1000)) "$restore")" "final_src=$(sources_between $((end - 1000)) "$end")" \
+        "ping_sent=$sent ping_recv=$recv"
+    lab_down
+}

@@ -198,6 +198,20 @@ public sealed class LabTests
         Assert.True(Ms(result["back_on_primary_ms"]) <= 1000 + CiMarginMs, line);
     }
 
+    /// <summary>The router's primary address removed from its uplink, later added again: away at once, back within a second.</summary>
+    [Fact]
+    public void With_wg_routed_an_uplink_address_removed_and_added_again_costs_under_a_second()
+    {
+        var run = RunLab(["u"], wgRouted: true, seconds: 90);
+        AssertReplayed(run);
+        var r = Single(run, "u");
+        var line = string.Join(' ', r);
+        Assert.True(r["src_during_fault"] == "B" && r["final_src"] == "A", line);
+        Assert.True(Ms(r["failover_ms"]) <= 1000 + CiMarginMs, line);
+        Assert.True(Ms(r["outage_ms"]) <= 1000 + CiMarginMs, line);
+        Assert.True(Ms(r["back_on_primary_ms"]) <= 1000 + CiMarginMs, line);
+    }
+
     /// <summary>
     /// The router's PostgreSQL frozen for 60 s across two failovers and failbacks: every decision on time (the loop never
     /// waits on the store), and once it answers again every event is stored, each once, and the history replays.
