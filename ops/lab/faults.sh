@@ -8,19 +8,6 @@ pg_signal() { # STOP|CONT PID
     kill -"$1" "$2" $(pgrep -P "$2") 2>/dev/null || true
 }
 
-# ms from RESTORE_MS until the router sends only from A up to END_MS (not the end of the samples), or "never".
-back_on_primary_until() { # RESTORE_MS END_MS
-    awk -v r="$1" -v e="$2" '
-        { t = $1; if (t > e) exit; for (i = 2; i < NF; i += 2) v[$i] = $(i + 1)
-          if (have && t >= r) {
-              dA = v["txA"] - p["txA"]; dB = v["txB"] - p["txB"] + v["txB6"] - p["txB6"]
-              if (dB > 0) cand = ""; else if (dA > 0 && cand == "") cand = t
-              if (dA > 0) lastA = t
-          }
-          for (k in v) p[k] = v[k]; have = 1; end = t }
-        END { if (cand != "" && end - lastA <= 1500) print cand - r; else print "never" }' "$RUN/samples"
-}
-
 scenario_s() {
     [[ ${WGROUTED:-0} == 1 ]] || { log "scenario s needs WGROUTED=1 (it tests wg-routed's history)"; return 1; }
     lab_up
@@ -62,7 +49,7 @@ scenario_s() {
     to=$(date -u -d "@${thaw:0:-3}.${thaw: -3}" +%Y-%m-%dT%H:%M:%S.%3NZ)
     read -r sent recv outage between first <<<"$(ping_stats "$freeze" "$thaw" "$freeze")"
     result s "frozen_s=$frozen" \
-        "failover1_ms=$(first_on_backup "$fail1") back1_ms=$(back_on_primary_until "$back1" "$fail2")" \
+        "failover1_ms=$(first_on_backup "$fail1") back1_ms=$(back_on_primary "$back1" "$fail2")" \
         "failover2_ms=$(first_on_backup "$fail2") back2_ms=$(back_on_primary "$back2")" \
         "outage_ms=$outage ping_sent=$sent ping_recv=$recv" \
         "log_stored_after_thaw_ms=$drained" \

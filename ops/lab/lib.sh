@@ -447,10 +447,10 @@ timeline() { # T0
         }' "$RUN/events" "$RUN/ping.log" "$RUN/samples"
 }
 
-# ms from RESTORE_MS until the router sends only from A for good (to the end of the samples), or "never".
-back_on_primary() { # RESTORE_MS
-    awk -v r="$1" '
-        { t = $1; for (i = 2; i < NF; i += 2) v[$i] = $(i + 1)
+# ms from RESTORE_MS until the router sends only from A for good (to END_MS, by default the end of the samples), or "never".
+back_on_primary() { # RESTORE_MS [END_MS]
+    awk -v r="$1" -v e="${2:-}" '
+        { t = $1; if (e != "" && t > e) exit; for (i = 2; i < NF; i += 2) v[$i] = $(i + 1)
           if (have && t >= r) {
               dA = v["txA"] - p["txA"]; dB = v["txB"] - p["txB"] + v["txB6"] - p["txB6"]
               if (dB > 0) cand = ""; else if (dA > 0 && cand == "") cand = t
