@@ -16,6 +16,10 @@ public sealed class HostSource(Inbox inbox, CandidateTracker tracker, TimeProvid
         HostMonitor? monitor = null;
         monitor = new HostMonitor(loggers.CreateLogger<HostMonitor>(), time, new HostMonitorOptions(), changes =>
         {
+            // Our own pins are our actions, not the host's facts: a switch's pin must not probe every path of every
+            // peer again and re-derive every candidate (with many peers, a loop: load, misses, switches, pins).
+            if (OnlyOurs(changes))
+                return;
             Post(changes);
             tracker.OnHost(monitor!.Snapshot(), changes);
         });
@@ -51,8 +55,14 @@ public sealed class HostSource(Inbox inbox, CandidateTracker tracker, TimeProvid
     /// <summary>RTPROT_BABEL: babeld's own routes churn with the mesh and are babeld's record, not the host's.</summary>
     private const byte ProtocolBabel = 42;
 
-    // The local table only mirrors the addresses, which are recorded already.
-    private static bool IsRecorded(Route r) => r.Table != Route.TableLocal && r.Protocol != ProtocolBabel;
+    // The local table only mirrors the addresses, which are recorded already; WgRouted's pins are its own decisions,
+    // recorded as such.
+    private static bool IsRecorded(Route r) => r.Table != Route.TableLocal && r.Protocol is not (ProtocolBabel or SourcePins.Protocol);
+
+    public static bool OnlyOurs(HostChanges changes) =>
+        !changes.Resync && changes.Links.Count == 0 && changes.Addresses.Count == 0 && !changes.IsEmpty
+        && changes.Routes.All(c => (c.New ?? c.Old!).Protocol == SourcePins.Protocol)
+        && changes.Rules.All(c => (c.New ?? c.Old!).Protocol == SourcePins.Protocol);
 
     private static HostEvent ToEvent(DateTimeOffset now, Route r, bool removed)
     {

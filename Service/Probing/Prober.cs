@@ -184,18 +184,8 @@ public sealed partial class Prober(
             foreach (var probe in _paths.Values)
             {
                 var active = _active.TryGetValue(probe.Peer, out var a) && a == probe.Path;
-                foreach (var (seq, pending) in probe.Pending.Where(p => p.Value.Deadline <= now).OrderBy(p => p.Value.Deadline).ToList())
-                {
-                    probe.Pending.Remove(seq);
-                    inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path, seq));
-                    Telemetry.ProbesMissed.Add(1, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
-                    probe.Misses++;
-                    probe.Replies = 0;
-                    // The active path's first miss: the rest of the loss threshold at once, each its own probe.
-                    if (active && probe.Misses == 1)
-                        for (var i = 1; i < _lossThreshold; i++)
-                            due.Add(probe);
-                }
+                if (probe.Pending.Count > 0 && probe.EarliestDeadline <= now)
+                    Expire(probe, now, active, due);
                 if (probe.NextDue <= now)
                 {
                     due.Add(probe);
@@ -204,9 +194,8 @@ public sealed partial class Prober(
                 }
                 if (probe.NextDue < next)
                     next = probe.NextDue;
-                foreach (var p in probe.Pending.Values)
-                    if (p.Deadline < next)
-                        next = p.Deadline;
+                if (probe.Pending.Count > 0 && probe.EarliestDeadline < next)
+                    next = probe.EarliestDeadline;
             }
         }
         foreach (var probe in due)
@@ -215,10 +204,42 @@ public sealed partial class Prober(
         // declaring a miss up to an interval late).
         lock (_lock)
             foreach (var probe in due)
-                foreach (var p in probe.Pending.Values)
-                    if (p.Deadline < next)
-                        next = p.Deadline;
-        return next;
+                if (probe.EarliestDeadline < next)
+                    next = probe.EarliestDeadline;
+        // Wake-ups coalesce: with thousands of paths, probes due within a few milliseconds go out in one turn (each
+        // turn visits every path) instead of one turn each.
+        return next > now + Coalesce ? next : now + Coalesce;
+    }
+
+    /// <summary>How close together probes' due times and deadlines are served by one turn.</summary>
+    private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>Declares the path's overdue probes missed, oldest first. Under _lock.</summary>
+    private void Expire(PathProbe probe, DateTimeOffset now, bool active, List<PathProbe> due)
+    {
+        List<(ulong Seq, Pending Pending)>? overdue = null;
+        var earliest = DateTimeOffset.MaxValue;
+        foreach (var (seq, pending) in probe.Pending)
+            if (pending.Deadline <= now)
+                (overdue ??= []).Add((seq, pending));
+            else if (pending.Deadline < earliest)
+                earliest = pending.Deadline;
+        probe.EarliestDeadline = earliest;
+        if (overdue is null)
+            return;
+        overdue.Sort((x, y) => x.Pending.Deadline.CompareTo(y.Pending.Deadline));
+        foreach (var (seq, pending) in overdue)
+        {
+            probe.Pending.Remove(seq);
+            inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path, seq));
+            Telemetry.ProbesMissed.Add(1, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
+            probe.Misses++;
+            probe.Replies = 0;
+            // The active path's first miss: the rest of the loss threshold at once, each its own probe.
+            if (active && probe.Misses == 1)
+                for (var i = 1; i < _lossThreshold; i++)
+                    due.Add(probe);
+        }
     }
 
     private bool Send(PathProbe probe, ushort? move, DateTimeOffset now)
@@ -234,7 +255,12 @@ public sealed partial class Prober(
         var buffer = new byte[ProbeCodec.RequestSize];
         var length = ProbeCodec.Encode(message, key, buffer);
         lock (_lock)
-            probe.Pending[seq] = new Pending(time.GetTimestamp(), now + probe.Timeout(_activeInterval));
+        {
+            var deadline = now + probe.Timeout(_activeInterval);
+            probe.Pending[seq] = new Pending(time.GetTimestamp(), deadline);
+            if (probe.Pending.Count == 1 || deadline < probe.EarliestDeadline)
+                probe.EarliestDeadline = deadline;
+        }
         try
         {
             probe.Socket.SendTo(buffer.AsSpan(0, length), probe.Remote);
@@ -244,7 +270,10 @@ public sealed partial class Prober(
         {
             // Unreachable, no route, address gone: the path cannot carry anything now. Missed at once.
             lock (_lock)
+            {
                 probe.Pending[seq] = probe.Pending[seq] with { Deadline = now };
+                probe.EarliestDeadline = now;
+            }
             if (probe.LastSendError != e.SocketErrorCode)
                 LogSendFailed(logger, probe.Path.ToString(), e.Message);
             probe.LastSendError = e.SocketErrorCode;
@@ -332,6 +361,8 @@ public sealed partial class Prober(
         public IPAddress? Observed { get; set; }
         /// <summary>Probes missed in a row, and answered in a row since the last miss.</summary>
         public int Misses { get; set; }
+        /// <summary>No later than the earliest deadline in Pending (it may be earlier: an answer removed that one).</summary>
+        public DateTimeOffset EarliestDeadline { get; set; } = DateTimeOffset.MaxValue;
         public int Replies { get; set; }
         /// <summary>The prober's own estimate, for its timeouts (the policy keeps its own from the same replies).</summary>
         public PathQuality Quality { get; set; }
