@@ -26,3 +26,11 @@ public sealed class ProbeSequence
         }
     }
 }
+
+/// <summary>One <see cref="ProbeSequence"/> per peer (a sender numbers what it sends to each peer apart). Thread-safe.</summary>
+public sealed class ProbeSequences
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerKey, ProbeSequence> _byPeer = new();
+
+    public ulong Next(PeerKey peer, DateTimeOffset now) => _byPeer.GetOrAdd(peer, _ => new ProbeSequence()).Next(now);
+}

@@ -46,6 +46,7 @@ public sealed partial class PinService(WgRoutedConfig config, WireGuardControl c
                 .ToList();
             if (refused.Count > 0)
                 throw new ConfigurationException(refused);
+            var saved = Saved(config);
             foreach (var itf in config.Interfaces)
             {
                 var pins = For(itf);
@@ -61,19 +62,21 @@ public sealed partial class PinService(WgRoutedConfig config, WireGuardControl c
                 {
                     LogNoIpv6(logger, itf.Name);
                 }
-                Mark(itf);
+                Mark(itf, saved);
             }
         }
         return Task.CompletedTask;
     }
 
-    /// <summary>Notes the device's own fwmark (unless it is ours already: a restart) and sets ours.</summary>
-    private void Mark(InterfaceConfig itf)
+    /// <summary>
+    /// Notes the device's own fwmark (unless it is ours already: a restart, whose <paramref name="saved"/> one counts)
+    /// and sets ours.
+    /// </summary>
+    private void Mark(InterfaceConfig itf, Dictionary<string, uint> saved)
     {
         try
         {
             var found = control.GetDevice(itf.Name).FirewallMark;
-            var saved = Saved(config);
             _original[itf.Name] = found != itf.Fwmark ? found : saved.GetValueOrDefault(itf.Name);
             Save();
             control.SetFirewallMark(itf.Name, itf.Fwmark);

@@ -37,8 +37,7 @@ public sealed partial class Fences(ILogger<Fences> logger) : IHostedService
     public Task StartAsync(CancellationToken cancellationToken)
     {
         // A crash leaves the table (its elements expire by themselves): start from an empty one.
-        Nft("add table inet " + Table, out _);
-        Nft("delete table inet " + Table, out _);
+        RemoveTable();
         _ready = Nft($$"""
             table inet {{Table}} {
                 map fence4 { type ipv4_addr . inet_service . inet_service : ipv4_addr; flags timeout; }

@@ -40,7 +40,7 @@ public sealed partial class Prober(
     private readonly Lock _lock = new();
     private readonly Dictionary<CandidatePath, PathProbe> _paths = [];
     private readonly Dictionary<PeerKey, CandidatePath> _active = [];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerKey, ProbeSequence> _sequences = new();
+    private readonly ProbeSequences _sequences = new();
     private readonly TimeSpan _activeInterval = config.Policy.ActiveInterval;
     private readonly TimeSpan _standby = config.Policy.StandbyInterval;
     private readonly int _lossThreshold = config.Options.Probe.LossThreshold;
@@ -247,7 +247,7 @@ public sealed partial class Prober(
         if (keyring.KeyFor(probe.Peer) is not { } key || keyring.Us(probe.Peer) is not { } us)
             return false;
         var wall = time.GetUtcNow();
-        var seq = _sequences.GetOrAdd(probe.Peer, _ => new ProbeSequence()).Next(wall);
+        var seq = _sequences.Next(probe.Peer, wall);
         // A move names the address it is sent from as the responder sees it (a NAT's, once an answer said so).
         ProbeMessage message = move is { } port
             ? new MoveRequest(us.Public, seq, wall, new Endpoint(probe.Observed ?? probe.Path.Src, port))

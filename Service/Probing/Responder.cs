@@ -52,9 +52,7 @@ public sealed partial class Responder(
     private readonly MoveLog _moveLog = new(Path.Combine(config.Options.DataDirectory, "moves"));
     private readonly Lock _moveLogLock = new();
     private MoveGuard? _moveGuard;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerKey, ProbeSequence> _sequences = new();
-
-    private ulong NextSequence(PeerKey peer, DateTimeOffset now) => _sequences.GetOrAdd(peer, _ => new ProbeSequence()).Next(now);
+    private readonly ProbeSequences _sequences = new();
 
     /// <summary>The moves followed before a restart, from disk; a record lost or damaged leaves the start time as the floor.</summary>
     private MoveGuard LoadMoves()
@@ -168,7 +166,7 @@ public sealed partial class Responder(
                 _pendingMoves.Remove(stale);
             if (!_pendingMoves.Remove((move.Peer, move.Sequence), out pending) || keyring.KeyFor(move.Peer) is not { } key)
                 return;
-            var answer = pending.Request.Reply(us.Public, NextSequence(move.Peer, now), now, pending.Observed, keyring.EndpointOf(move.Peer));
+            var answer = pending.Request.Reply(us.Public, _sequences.Next(move.Peer, now), now, pending.Observed, keyring.EndpointOf(move.Peer));
             length = ProbeCodec.Encode(answer, key, reply);
         }
         try
@@ -360,7 +358,7 @@ public sealed partial class Responder(
                 return (0, accepted);
             if (message is not ProbeRequest request || keyring.KeyFor(message.Sender) is not { } key || keyring.Us(message.Sender) is not { } us)
                 return default;
-            var answer = request.Reply(us.Public, NextSequence(message.Sender, now), now, observed, keyring.EndpointOf(message.Sender));
+            var answer = request.Reply(us.Public, _sequences.Next(message.Sender, now), now, observed, keyring.EndpointOf(message.Sender));
             return (ProbeCodec.Encode(answer, key, reply), null);
         }
     }

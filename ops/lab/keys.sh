@@ -7,23 +7,6 @@
 # only a router whose probes are answered again (keys re-derived) fails over at once; with the old keys every MAC
 # fails, every path is unusable and the tunnel waits for WireGuard's own handshake retries.
 
-# Stops wg-routed ROLE (TERM, then KILL after WGROUTED_STOP_TIMEOUT s) and starts it again in NS with its config.
-restart_wgrouted() { # ROLE NS
-    local role=$1 ns=$2 i p keep=()
-    for p in "${WGR_PIDS[@]}"; do
-        if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "wgrouted-$role.json"; then
-            kill -TERM "$p" 2>/dev/null || true
-            for ((i = 0; i < ${WGROUTED_STOP_TIMEOUT:-20} * 10; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-            kill -KILL "$p" 2>/dev/null || true
-            wait "$p" 2>/dev/null || true
-        else
-            keep+=("$p")
-        fi
-    done
-    WGR_PIDS=("${keep[@]}")
-    start_wgrouted "$role" "$ns"
-}
-
 scenario_k() {
     [[ ${WGROUTED:-0} == 1 ]] || { log "scenario k needs WGROUTED=1 (it tests wg-routed's keys)"; return 1; }
     lab_up

@@ -244,6 +244,25 @@ start_wgrouted() {
     log "wg-routed ($role) pid $! in $ns, config $RUN/wgrouted-$role.json, log $RUN/wgrouted-$role.log"
 }
 
+# Stops wg-routed ROLE (TERM, then KILL after WGROUTED_STOP_TIMEOUT s) and starts it again in NS with its config; the
+# log of the run before is kept as wgrouted-ROLE.before-restart.log.
+restart_wgrouted() { # ROLE NS
+    local role=$1 ns=$2 i p keep=()
+    for p in "${WGR_PIDS[@]}"; do
+        if tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "wgrouted-$role.json"; then
+            kill -TERM "$p" 2>/dev/null || true
+            for ((i = 0; i < ${WGROUTED_STOP_TIMEOUT:-20} * 10; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+            kill -KILL "$p" 2>/dev/null || true
+            wait "$p" 2>/dev/null || true
+        else
+            keep+=("$p")
+        fi
+    done
+    WGR_PIDS=("${keep[@]}")
+    mv "$RUN/wgrouted-$role.log" "$RUN/wgrouted-$role.before-restart.log"
+    start_wgrouted "$role" "$ns"
+}
+
 # LAB_OTLP_PORT=P: the router's wg-routed exports its traces to an OTLP receiver (gRPC) on the host's 127.0.0.1:P
 # (ops/traces, or a test's): socat listens on the router namespace's own 127.0.0.1:4317 and carries each
 # connection over to the host's loopback (nsenter into this script's own network namespace: PID 1's may not be

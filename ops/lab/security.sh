@@ -348,16 +348,10 @@ h_burst() {
 }
 
 h_restart() {
-    local hub=${WGR_PIDS[1]} i
+    local i
     H_RST_PERSISTED=$(awk -v k="$RPUB" '$1 == k { print $2 }' "$RUN/wgrouted-peer/moves" 2>/dev/null)
     event "restart: the hub's wg-routed stopped"
-    kill -TERM "$hub" 2>/dev/null || true
-    for ((i = 0; i < 300; i++)); do kill -0 "$hub" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$hub" 2>/dev/null || true
-    wait_pid "$hub"
-    WGR_PIDS=("${WGR_PIDS[0]}")
-    mv "$RUN/wgrouted-peer.log" "$RUN/wgrouted-peer.before-restart.log"
-    start_wgrouted peer "$NS_P"
+    restart_wgrouted peer "$NS_P"
     H_RST_UP=never
     local t0
     t0=$(now_ms)

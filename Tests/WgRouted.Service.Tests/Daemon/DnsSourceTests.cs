@@ -7,6 +7,7 @@ using WgRouted.Engine.Events;
 using WgRouted.Integrations.Netlink;
 using WgRouted.Service.Configuration;
 using WgRouted.Service.Daemon;
+using WgRouted.Service.Tests.Probing;
 
 namespace WgRouted.Service.Tests.Daemon;
 
@@ -53,32 +54,21 @@ public sealed class DnsSourceTests
         _answers.Enqueue(Fail);
         using var dns = new DnsSource(config, tracker, _time, NullLogger<DnsSource>.Instance, Resolve);
         await dns.StartAsync(CancellationToken.None);
-        await Until(() => _lookups == 1);
+        await ProbingFixture.Until(() => _lookups == 1, "lookup 1");
         Assert.Empty(LastCandidates());
         // Down at start: again after 5 s, then 10 s, not after the 5 minute refresh.
         await Task.Delay(20); // the source is waiting on the fake clock
         _time.Advance(DnsSource.RetryFirst);
-        await Until(() => _lookups == 2);
+        await ProbingFixture.Until(() => _lookups == 2, "lookup 2");
         await Task.Delay(20); // the source is waiting on the fake clock
         _time.Advance(DnsSource.RetryFirst * 2);
-        await Until(() => _lookups == 3);
+        await ProbingFixture.Until(() => _lookups == 3, "lookup 3");
         Assert.Equal([Endpoint.Parse("198.18.3.2:51820"), Endpoint.Parse("[fd00:3::2]:51820")], LastCandidates());
         // Answered: the next lookup at the refresh; it fails, and the last answer stays.
         await Task.Delay(20); // the source is waiting on the fake clock
         _time.Advance(DnsSource.Refresh);
-        await Until(() => _lookups == 4);
+        await ProbingFixture.Until(() => _lookups == 4, "lookup 4");
         Assert.Empty(LastCandidates());
         await dns.StopAsync(CancellationToken.None);
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met");
-            await Task.Delay(5);
-        }
     }
 }

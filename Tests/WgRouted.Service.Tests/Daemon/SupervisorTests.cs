@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using WgRouted.Engine.Events;
 using WgRouted.Service.Daemon;
+using WgRouted.Service.Tests.Probing;
 
 namespace WgRouted.Service.Tests.Daemon;
 
@@ -62,7 +63,7 @@ public sealed class SupervisorTests
         await Task.Delay(50);
         Assert.Equal(2, flaky.Runs);
         _time.Advance(Supervisor.FirstDelay);
-        await ProbingWait(() => flaky.Runs == 3);
+        await ProbingFixture.Until(() => flaky.Runs == 3, "the third run");
         Assert.Equal(2, supervisor.Restarts);
         Assert.Equal(0, health.ExitCode);
         await supervisor.StopAsync(CancellationToken.None);
@@ -81,7 +82,7 @@ public sealed class SupervisorTests
             Assert.Equal(i, (await NextRestartAsync()).Failures);
             _time.Advance(Supervisor.MaxDelay);
         }
-        await ProbingWait(() => _lifetime.StopRequested);
+        await ProbingFixture.Until(() => _lifetime.StopRequested, "the daemon stopped");
         Assert.Equal(1, health.ExitCode);
         Assert.Contains("flaky failed 10 times in a row", health.FatalError, StringComparison.Ordinal);
         await supervisor.StopAsync(CancellationToken.None);
@@ -103,17 +104,6 @@ public sealed class SupervisorTests
     private sealed class Ends : BackgroundService
     {
         protected override Task ExecuteAsync(CancellationToken stoppingToken) => Task.CompletedTask;
-    }
-
-    private static async Task ProbingWait(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met");
-            await Task.Delay(5);
-        }
     }
 }
 

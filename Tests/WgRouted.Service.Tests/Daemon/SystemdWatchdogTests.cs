@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 using WgRouted.Service.Daemon;
+using WgRouted.Service.Tests.Probing;
 
 namespace WgRouted.Service.Tests.Daemon;
 
@@ -73,19 +74,19 @@ public sealed class SystemdWatchdogTests : IDisposable
         await watchdog.StartAsync(CancellationToken.None);
         for (var i = 0; i < 3; i++)
         {
-            await Until(() => Turn() == 1);
+            await ProbingFixture.Until(() => Turn() == 1, "a heartbeat in the inbox");
             _time.Advance(Interval / 2);
-            await Until(() => Received().SequenceEqual(["WATCHDOG=1"]));
+            await ProbingFixture.Until(() => Received().SequenceEqual(["WATCHDOG=1"]), "one WATCHDOG=1");
         }
         // The loop is stuck: the heartbeat waits unanswered, nothing reaches systemd for two whole intervals.
-        await Until(() => _inbox.Reader.TryPeek(out _));
+        await ProbingFixture.Until(() => _inbox.Reader.TryPeek(out _), "the unanswered heartbeat");
         for (var i = 0; i < 4; i++)
             _time.Advance(Interval / 2);
         Assert.Empty(Received());
         // It turns again: fed again.
         Assert.Equal(1, Turn());
         _time.Advance(Interval / 2);
-        await Until(() => Received().Contains("WATCHDOG=1"));
+        await ProbingFixture.Until(() => Received().Contains("WATCHDOG=1"), "fed again");
         await watchdog.StopAsync(CancellationToken.None);
     }
 
@@ -104,17 +105,6 @@ public sealed class SystemdWatchdogTests : IDisposable
         {
             Environment.SetEnvironmentVariable("WATCHDOG_USEC", null);
             Environment.SetEnvironmentVariable("WATCHDOG_PID", null);
-        }
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException("condition not met");
-            await Task.Delay(10);
         }
     }
 
