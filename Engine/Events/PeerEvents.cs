@@ -7,9 +7,11 @@ namespace WgRouted.Engine.Events;
 /// <summary>
 /// The daemon (re)started with this peer configured: the fold starts over from here. <paramref name="BabelInterface"/>:
 /// the tunnel is managed for babeld, and this is the `interface ...` line that adds it when babeld lacks it.
+/// <paramref name="Responder"/>: false for a stock peer (WireGuard only): its probes are handshakes, and a switch is
+/// a handshake over the new path.
 /// </summary>
 [EventKind(EventKind.Input)]
-public sealed record PeerConfigured(PeerKey Peer, DateTimeOffset At, string Interface, IReadOnlyList<string> Endpoints, int ProbePort, string? BabelInterface = null)
+public sealed record PeerConfigured(PeerKey Peer, DateTimeOffset At, string Interface, IReadOnlyList<string> Endpoints, int ProbePort, string? BabelInterface = null, bool Responder = true)
     : PeerEvent(Peer, At);
 
 /// <summary>

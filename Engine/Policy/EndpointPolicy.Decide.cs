@@ -62,10 +62,15 @@ public sealed partial class EndpointPolicy
                 return new SwitchFailed(PeerKey.Parse(state.Id), now, active, error);
             if (state.PeerSees is { } seen && seen.Address.Equals(active.Src))
                 return new SwitchConverged(PeerKey.Parse(state.Id), now, active, (now - decided).TotalMilliseconds);
+            // A stock peer's switch is a handshake over the new path, sent again at once after each miss (the prober
+            // does): LossThreshold unanswered is a failure; there is nothing else to re-assert.
+            if (state.Stock && state.TrialMisses >= Options.LossThreshold)
+                return new SwitchFailed(PeerKey.Parse(state.Id), now, active,
+                    $"the peer answered none of {state.TrialMisses} handshakes over {active}");
             if (now - decided >= Options.ConvergeWithin)
                 return new SwitchFailed(PeerKey.Parse(state.Id), now, active,
                     $"the peer did not report our new source {active.Src} within {Options.ConvergeWithin.TotalMilliseconds:0} ms");
-            if (now - (state.LastReassertAt ?? decided) >= Options.ReassertInterval)
+            if (!state.Stock && now - (state.LastReassertAt ?? decided) >= Options.ReassertInterval)
                 return new SwitchReasserted(PeerKey.Parse(state.Id), now, active, state.ReassertAttempts + 1, Seen: null);
             return null;
         }
@@ -77,6 +82,8 @@ public sealed partial class EndpointPolicy
 
     private PeerEvent? DecidePath(PeerState state, DateTimeOffset now)
     {
+        if (state.Stock)
+            return DecideStockPath(state, now);
         var active = state.Active is { } a ? state.Find(a) : null;
         var activeUsable = active is not null && IsUsable(state, active, now);
 
@@ -178,6 +185,8 @@ public sealed partial class EndpointPolicy
     public DateTimeOffset? NextDeadline(PeerState state)
     {
         ArgumentNullException.ThrowIfNull(state);
+        if (state.Stock)
+            return NextStockDeadline(state);
         DateTimeOffset? next = null;
         var active = state.Active is { } a ? state.Find(a) : null;
         // Decisions without an active path (none yet, or removed) are taken on events only.
@@ -265,8 +274,10 @@ public sealed partial class EndpointPolicy
             return false;
         if (src.Equals(path.Path.Src))
             return true;
+        // A stock peer's standby paths are not probed: the preferred path stands for itself while it may be tried.
         foreach (var p in state.Paths)
-            if (p.Path.Src.Equals(src) && p.Path.Dst.Address.Equals(path.Path.Dst.Address) && IsUsable(state, p, now))
+            if (p.Path.Src.Equals(src) && p.Path.Dst.Address.Equals(path.Path.Dst.Address)
+                && (IsUsable(state, p, now) || state.Stock && IsTriable(state, p, now)))
                 return false;
         return true;
     }

@@ -28,6 +28,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 state.Endpoints = [.. c.Endpoints];
                 state.ProbePort = c.ProbePort;
                 state.BabelInterface = c.BabelInterface;
+                state.Stock = !c.Responder;
                 break;
             case BabelInterfaceObserved b:
                 state.BabelPresent = b.Present;
@@ -84,6 +85,8 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
             }
             case ProbeMissed m when state.Find(m.Path) is { } path:
             {
+                if (state.Stock && m.Path == state.Active && state.Switch is SwitchStatus.Decided or SwitchStatus.Applied)
+                    state.TrialMisses++;
                 var was = IsUsable(state, path, e.At);
                 path.Quality = path.Quality.WithMiss(m.At);
                 PathChanged(state, path, was, e.At);
@@ -103,6 +106,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
             {
                 var was = IsUsable(state, path, e.At);
                 path.Down = false;
+                path.FailedTrials = 0;
                 path.Quality = path.Reported = u.Quality;
                 PathChanged(state, path, was, e.At);
                 break;
@@ -119,6 +123,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 if (d.Reason == SwitchReason.ActiveDown && d.From is { } from && state.Find(from) is { Down: false } left)
                 {
                     left.Down = true;
+                    left.DownAt = e.At;
                     left.Reported = left.Quality;
                     left.UsableSince = null;
                 }
@@ -129,9 +134,12 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 state.SwitchDecidedAt = e.At;
                 state.LastReassertAt = null;
                 state.ReassertAttempts = 0;
+                state.TrialMisses = 0;
                 state.PeerSees = null;
                 state.SwitchError = null;
-                state.Unreachable = false;
+                // A stock peer's trial may fail again: still unreachable until a path answers (PathChanged clears it).
+                if (!state.Stock)
+                    state.Unreachable = false;
                 // babeld's RTT now has to follow the new path: a disagreement counts from here.
                 state.MismatchSince = null;
                 state.MismatchReported = false;
@@ -162,7 +170,11 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                     state.Switch = SwitchStatus.Failed;
                 // Like PathWentDown: only a reply after the failure brings the path back (Report compares with Reported).
                 if (state.Find(f.Path) is { } failed)
+                {
                     MarkDown(state, failed, e.At);
+                    if (state.Stock)
+                        failed.FailedTrials++;
+                }
                 break;
             case PeerUnreachable:
                 state.Unreachable = true;
@@ -214,6 +226,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
     {
         var was = IsUsable(state, path, at);
         path.Down = true;
+        path.DownAt = at;
         path.Reported = path.Quality;
         PathChanged(state, path, was, at);
     }

@@ -8,6 +8,10 @@ public sealed class PathState
     public PathQuality Quality { get; set; }
     /// <summary>Reported down (link, address, misses); cleared by the next successful probe.</summary>
     public bool Down { get; set; }
+    /// <summary>When it was last reported down: a stock peer's path is tried again a backoff after (<see cref="EndpointPolicy.TrialBackoff"/>).</summary>
+    public DateTimeOffset? DownAt { get; set; }
+    /// <summary>A stock peer's switches to this path that failed in a row (no handshake response).</summary>
+    public int FailedTrials { get; set; }
     /// <summary>When the path last became usable; meaningful only while it is usable.</summary>
     public DateTimeOffset? UsableSince { get; set; }
     /// <summary>Since when its RTT has been clearly better than the active path's (same preference only).</summary>

@@ -23,6 +23,13 @@ public sealed class PeerState
     public string? Interface { get; set; }
     public List<string> Endpoints { get; set; } = [];
     public int ProbePort { get; set; }
+    /// <summary>
+    /// A stock peer (WireGuard only, no responder): only the active path is probed, by handshakes, and a switch is a
+    /// trial: a handshake over the new path, done when the peer answers it.
+    /// </summary>
+    public bool Stock { get; set; }
+    /// <summary>Handshakes over the path of a stock peer's switch under way that went unanswered.</summary>
+    public int TrialMisses { get; set; }
     /// <summary>The endpoints' addresses (literals and DNS answers) the candidates were crossed from.</summary>
     public List<ResolvedEndpoint> Resolved { get; set; } = [];
     /// <summary>Our usable sources and their links, the other side of the cross.</summary>

@@ -138,7 +138,7 @@ public static class ConfigurationLoader
                 }
                 var probePort = p.ProbePort ?? o.Probe.Port;
                 Check(probePort is >= 1 and <= 65535, $"{pkey}:ProbePort", probePort, "is not a UDP port (1..65535)");
-                peers.Add(new PeerConfig(peerKey, endpoints, probePort));
+                peers.Add(new PeerConfig(peerKey, endpoints, probePort, p.Responder));
             }
             // babeld speaks to one neighbour per tunnel (its hellos are multicast, WireGuard routes by key): a
             // managed tunnel's link state and RTT are that one peer's.

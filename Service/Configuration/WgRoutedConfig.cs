@@ -14,4 +14,4 @@ public sealed record WgRoutedConfig(WgRoutedOptions Options, PolicyOptions Polic
 /// <param name="Index">Its position in Interfaces, for error messages.</param>
 public sealed record InterfaceConfig(string Name, uint Fwmark, bool Babel, IReadOnlyList<PeerConfig> Peers, uint PinTable, int Index = 0);
 
-public sealed record PeerConfig(PeerKey PublicKey, IReadOnlyList<EndpointSpec> Endpoints, int ProbePort);
+public sealed record PeerConfig(PeerKey PublicKey, IReadOnlyList<EndpointSpec> Endpoints, int ProbePort, bool Responder = true);

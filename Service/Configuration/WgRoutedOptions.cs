@@ -78,4 +78,6 @@ public sealed class PeerOptions
     public string PublicKey { get; set; } = "";
     public List<string> Endpoints { get; set; } = [];
     public int? ProbePort { get; set; }
+    /// <summary>False for a stock peer: WireGuard only, no WgRouted responder (handshakes are the probes).</summary>
+    public bool Responder { get; set; } = true;
 }

@@ -12,7 +12,7 @@ public sealed class ConfigPublisher(WgRoutedConfig config, Inbox inbox, TimeProv
         var now = time.GetUtcNow();
         foreach (var (itf, peer) in config.Peers)
             inbox.Post(new PeerConfigured(peer.PublicKey, now, itf.Name, peer.Endpoints.Select(e => e.ToString()).ToList(), peer.ProbePort,
-                itf.Babel ? BabelTunnel.Command(itf.Name, config.Options.Babel) : null));
+                itf.Babel ? BabelTunnel.Command(itf.Name, config.Options.Babel) : null, peer.Responder));
         return Task.CompletedTask;
     }
 

@@ -128,7 +128,24 @@ public sealed class Simulation
         Post(new PreferredSourceChanged(Peer, Now, dst.Address, via?.Src));
 
     public Simulation Reply(CandidatePath path, double rttMs) =>
-        Post(new ProbeReplied(Peer, Now, path, ++_sequence, rttMs, new Endpoint(path.Src, 40000), PeerFollows ? _peerSees : null));
+        Post(Stock
+            // A handshake answered: the peer took the source it came from (our listen port) as our endpoint.
+            ? new ProbeReplied(Peer, Now, path, ++_sequence, rttMs, null, new Endpoint(path.Src, 51820))
+            : new ProbeReplied(Peer, Now, path, ++_sequence, rttMs, new Endpoint(path.Src, 40000), PeerFollows ? _peerSees : null));
+
+    /// <summary>
+    /// A stock peer (no responder): configured so, and probed as the handshake prober does: the active path only, at the
+    /// active rate, again <see cref="HandshakeRetry"/> after a miss; a decided switch sends a handshake at once.
+    /// </summary>
+    public bool Stock { get; private set; }
+
+    public static readonly TimeSpan HandshakeRetry = TimeSpan.FromMilliseconds(60);
+
+    public Simulation StockPeer()
+    {
+        Stock = true;
+        return Post(new PeerConfigured(Peer, Now, "wg0", [Dst4.ToString(), Dst6.ToString()], 51821, Responder: false));
+    }
 
     public Simulation Miss(CandidatePath path) => Post(new ProbeMissed(Peer, Now, path, ++_sequence));
 
@@ -167,7 +184,9 @@ public sealed class Simulation
         {
             if (guard > 1_000_000)
                 throw new InvalidOperationException("simulation does not advance");
-            var probeAt = Probing && _links.Count > 0 ? _links.Values.Min(l => l.NextProbe) : DateTimeOffset.MaxValue;
+            var probeAt = !Probing || _links.Count == 0 ? DateTimeOffset.MaxValue
+                : !Stock ? _links.Values.Min(l => l.NextProbe)
+                : State.Active is { } a && _links.TryGetValue(a, out var probed) ? (probed.NextProbe > Now ? probed.NextProbe : Now) : DateTimeOffset.MaxValue;
             if (_moveAnswers.Count > 0 && _moveAnswers.Min(m => m.At) is var moveAt && moveAt <= probeAt && moveAt <= end)
             {
                 var answer = _moveAnswers.First(m => m.At == moveAt);
@@ -195,10 +214,11 @@ public sealed class Simulation
                 break;
             Now = probeAt;
             // Replies come back in RTT order; losses are noticed last.
-            foreach (var (path, link) in _links.Where(l => l.Value.NextProbe == probeAt).OrderBy(l => l.Value.RttMs ?? double.MaxValue).ToList())
+            foreach (var (path, link) in _links.Where(l => Stock ? l.Key == State.Active : l.Value.NextProbe == probeAt)
+                         .OrderBy(l => l.Value.RttMs ?? double.MaxValue).ToList())
             {
                 Probes++;
-                link.NextProbe = probeAt + (State.Active == path ? ActiveProbe : StandbyProbe);
+                link.NextProbe = probeAt + (Stock && link.RttMs is null ? HandshakeRetry : State.Active == path ? ActiveProbe : StandbyProbe);
                 if (!link.Stalled)
                 {
                     if (link.RttMs is { } rtt)
@@ -240,12 +260,14 @@ public sealed class Simulation
             SwitchReasserted reasserted => reasserted.Path,
             _ => (CandidatePath?)null,
         };
-        if (moving is { } path && _links.TryGetValue(path, out var moved) && moved.RttMs is { } moveRtt && !moved.Stalled && PeerFollows)
+        if (!Stock && moving is { } path && _links.TryGetValue(path, out var moved) && moved.RttMs is { } moveRtt && !moved.Stalled && PeerFollows)
             _moveAnswers.Add((d.At.AddMilliseconds(moveRtt), path, moveRtt));
         if (d is EndpointSwitchDecided s)
         {
             // The prober moves to the active rate for the new active path.
-            if (_links.TryGetValue(s.To, out var link) && link.NextProbe > Now + ActiveProbe)
+            if (Stock && _links.TryGetValue(s.To, out var tried))
+                tried.NextProbe = Now;
+            else if (_links.TryGetValue(s.To, out var link) && link.NextProbe > Now + ActiveProbe)
                 link.NextProbe = Now + ActiveProbe;
         }
     }

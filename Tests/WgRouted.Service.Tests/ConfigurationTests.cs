@@ -159,7 +159,7 @@ public sealed class ConfigurationTests : IDisposable
     [Fact]
     public void Every_unknown_key_and_bad_value_is_named_by_its_path_at_once_with_a_guess()
     {
-        var peer = $$"""{ "PublicKey": "{{Key}}", "Endpoints": [], "Responder": false, "ProbePort": "x" }""";
+        var peer = $$"""{ "PublicKey": "{{Key}}", "Endpoints": [], "Responnder": false, "ProbePort": "x" }""";
         var json = $$"""
             { "Probe": { "Prot": 5 }, "Interfaces": [ { "Name": "wg0", "Fwmrk": "0x10", "Fwmark": "0x10",
               "Peers": [ { "PublicKey": "{{Key}}", "Endpoints": [] }, {{peer}} ] } ] }
@@ -167,7 +167,7 @@ public sealed class ConfigurationTests : IDisposable
         var e = Assert.Throws<ConfigurationException>(() => ConfigurationLoader.Load(Write(json), new Dictionary<string, string?>()));
         Assert.Contains(e.Errors, m => m.StartsWith("Probe:Prot: unknown key; did you mean Port?", StringComparison.Ordinal));
         Assert.Contains(e.Errors, m => m.StartsWith("Interfaces:0:Fwmrk: unknown key; did you mean Fwmark?", StringComparison.Ordinal));
-        Assert.Contains(e.Errors, m => m.StartsWith("Interfaces:0:Peers:1:Responder: unknown key (known here: PublicKey, Endpoints, ProbePort)", StringComparison.Ordinal));
+        Assert.Contains(e.Errors, m => m.StartsWith("Interfaces:0:Peers:1:Responnder: unknown key; did you mean Responder? (known here: PublicKey, Endpoints, ProbePort, Responder)", StringComparison.Ordinal));
         Assert.Contains("Interfaces:0:Peers:1:ProbePort: 'x' is not a whole number", e.Errors);
         Assert.Equal(4, e.Errors.Count);
     }
