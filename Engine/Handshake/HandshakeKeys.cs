@@ -47,5 +47,10 @@ public sealed class HandshakeKeys
         CookieKey = Noise.Hash(Noise.LabelCookie, theirs);
     }
 
+    /// <summary>Whether these keys were made with this preshared key (empty: none), in constant time.</summary>
+    public bool IsFor(PeerKey us, ReadOnlySpan<byte> presharedKey) =>
+        us == Us && System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(
+            presharedKey.Length == 0 ? new byte[KeySize] : presharedKey, PresharedKey);
+
     public override string ToString() => $"handshake keys {Us.Base64} -> {Peer.Base64}";
 }

@@ -120,7 +120,11 @@ public sealed partial class WireGuardControl
                         throw new InvalidDataException($"UAPI {name}: peer key '{key}' before any public_key");
                     switch (key)
                     {
-                        case "preshared_key": peer = peer with { HasPresharedKey = HexKey(value, key).AsSpan().ContainsAnyExcept((byte)0) }; break;
+                        case "preshared_key":
+                            var psk = HexKey(value, key);
+                            var has = psk.AsSpan().ContainsAnyExcept((byte)0);
+                            peer = peer with { HasPresharedKey = has, PresharedKey = has ? psk : null };
+                            break;
                         case "endpoint": peer = peer with { Endpoint = IPEndPoint.Parse(value) }; break;
                         case "last_handshake_time_sec": handshakeSeconds = long.Parse(value, CultureInfo.InvariantCulture); break;
                         case "last_handshake_time_nsec": handshakeNanoseconds = long.Parse(value, CultureInfo.InvariantCulture); break;

@@ -176,7 +176,10 @@ internal static class WireGuardGenlCodec
             switch (type)
             {
                 case WGPEER_A_PUBLIC_KEY: peer.PublicKey = Convert.ToBase64String(Key(value, "WGPEER_A_PUBLIC_KEY")); break;
-                case WGPEER_A_PRESHARED_KEY: peer.HasPresharedKey = Key(value, "WGPEER_A_PRESHARED_KEY").AsSpan().ContainsAnyExcept((byte)0); break;
+                case WGPEER_A_PRESHARED_KEY:
+                    var psk = Key(value, "WGPEER_A_PRESHARED_KEY");
+                    peer.PresharedKey = psk.AsSpan().ContainsAnyExcept((byte)0) ? psk : null;
+                    break;
                 case WGPEER_A_ENDPOINT: peer.Endpoint = DecodeSockaddr(value); break;
                 case WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL: peer.Keepalive = Wire.U16(value, "WGPEER_A_PERSISTENT_KEEPALIVE_INTERVAL"); break;
                 case WGPEER_A_LAST_HANDSHAKE_TIME:
@@ -245,7 +248,7 @@ internal static class WireGuardGenlCodec
     private sealed class PeerBuilder
     {
         public string PublicKey { get; set; } = "";
-        public bool HasPresharedKey { get; set; }
+        public byte[]? PresharedKey { get; set; }
         public IPEndPoint? Endpoint { get; set; }
         public ushort Keepalive { get; set; }
         public DateTimeOffset? Handshake { get; set; }
@@ -253,6 +256,6 @@ internal static class WireGuardGenlCodec
         public ulong Tx { get; set; }
         public List<IPNetwork> AllowedIps { get; } = [];
 
-        public WireGuardPeer Build() => new(PublicKey, HasPresharedKey, Endpoint, AllowedIps, Handshake, Rx, Tx, Keepalive);
+        public WireGuardPeer Build() => new(PublicKey, PresharedKey is not null, Endpoint, AllowedIps, Handshake, Rx, Tx, Keepalive) { PresharedKey = PresharedKey };
     }
 }

@@ -37,9 +37,14 @@ public sealed class FailoverTraces
     public FailoverTraces() => GC.KeepAlive(Recording);
 
     private readonly Dictionary<PeerKey, Activity> _open = [];
+    private readonly Dictionary<PeerKey, ActivityContext> _closed = [];
 
-    /// <summary>The open switch's trace for the peer, for the switcher's spans.</summary>
-    public ActivityContext ContextOf(PeerKey peer) => _open.TryGetValue(peer, out var root) ? root.Context : default;
+    /// <summary>
+    /// The peer's switch trace, for the switcher's spans: the open one, or the last one closed (a stock peer is pinned
+    /// once its switch converged).
+    /// </summary>
+    public ActivityContext ContextOf(PeerKey peer) =>
+        _open.TryGetValue(peer, out var root) ? root.Context : _closed.GetValueOrDefault(peer);
 
     /// <summary>Opens, extends or closes the peer's trace for <paramref name="output"/>; returns it with its trace id.</summary>
     public PeerEvent Trace(PeerEvent output, PeerEvent? trigger, PeerState state)
@@ -129,6 +134,7 @@ public sealed class FailoverTraces
     {
         if (!_open.Remove(peer, out var root))
             return;
+        _closed[peer] = root.Context;
         root.SetTag("wgrouted.outcome", outcome);
         root.SetStatus(status, status == ActivityStatusCode.Error ? outcome : null);
         root.SetEndTime(at.UtcDateTime);

@@ -17,7 +17,7 @@ namespace WgRouted.Service.Daemon;
 /// </summary>
 public sealed partial class PolicyLoop(
     Inbox inbox, EndpointPolicy policy, Appender appender, ProbeRecorder recorder,
-    Mailbox<SwitchCommand> switcher, Mailbox<ProbeSchedule> prober, Mailbox<ResponderCommand> responder,
+    Mailbox<SwitchCommand> switcher, Mailbox<ProbeSchedule> prober, Mailbox<HandshakeSchedule> handshakes, Mailbox<ResponderCommand> responder,
     Mailbox<Babel.TunnelCommand> tunnels, Mailbox<Babel.BabelRequest> babel,
     FailoverTraces traces, TimeProvider time, ILogger<PolicyLoop> logger)
     : BackgroundService
@@ -80,6 +80,7 @@ public sealed partial class PolicyLoop(
                 appender.Post(_hostStream, stamped);
                 // A route, address or link change: every path may have changed, probe them now.
                 prober.Post(new ProbeNow(null));
+                handshakes.Post(new HandshakeSchedule(new ProbeNow(null)));
                 break;
             case PeerEvent e:
                 e = e with { At = Stamp() };
@@ -89,7 +90,7 @@ public sealed partial class PolicyLoop(
                     state = _table.Turn(e, _emitted);
                 // The active path's first unanswered probe: probe every path of the peer at once and fast, so that a
                 // silent loss of every path is known (PeerUnreachable) within LossThreshold active intervals.
-                if (e is ProbeMissed missed && missed.Path == state.Active && state.Find(missed.Path)?.Quality.ConsecutiveMisses == 1)
+                if (e is ProbeMissed missed && !state.Stock && missed.Path == state.Active && state.Find(missed.Path)?.Quality.ConsecutiveMisses == 1)
                     prober.Post(new ProbeNow(missed.Peer));
                 Emit(e);
                 // Only candidates (or a restart) change the paths; probe outcomes, every few milliseconds, do not.
@@ -159,6 +160,9 @@ public sealed partial class PolicyLoop(
                     break;
                 case SwitchConverged c:
                     Telemetry.Convergence.Record(c.ElapsedMs);
+                    // A stock peer's switch was the handshake; now that it was answered, pin the source here.
+                    if (state.Stock)
+                        switcher.Post(new SwitchCommand(c, traces.ContextOf(c.Peer)));
                     break;
                 case PeerUnreachable or SwitchFailed:
                     LogDecision(logger, e.Peer.Base64, Describe(e));
@@ -190,11 +194,20 @@ public sealed partial class PolicyLoop(
             var links = state.Sources.ToDictionary(s => s.Address, s => (string?)s.Link);
             paths = state.Paths.Select(p => (p.Path, links.GetValueOrDefault(p.Path.Src))).ToList();
             if (told.Paths is null || !told.Paths.SequenceEqual(paths))
-                prober.Post(new ProbePaths(peer, paths));
+                Schedule(state, new ProbePaths(peer, paths));
         }
         if (told.Paths is null || told.Active != state.Active)
-            prober.Post(new ProbeActive(peer, state.Active));
+            Schedule(state, new ProbeActive(peer, state.Active));
         _told[peer] = (paths, state.Active);
+    }
+
+    /// <summary>A stock peer's paths are the handshake prober's; the others' the prober's.</summary>
+    private void Schedule(PeerState state, ProbeSchedule command)
+    {
+        if (state.Stock)
+            handshakes.Post(new HandshakeSchedule(command));
+        else
+            prober.Post(command);
     }
 
     /// <summary>The responder listens on every usable source of ours.</summary>

@@ -18,6 +18,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Inbox>();
         services.AddSingleton<Mailbox<Probing.SwitchCommand>>();
         services.AddSingleton<Mailbox<Probing.ProbeSchedule>>();
+        services.AddSingleton<Mailbox<Probing.HandshakeSchedule>>();
         services.AddSingleton<Mailbox<Probing.ResponderCommand>>();
         services.AddSingleton<Mailbox<Babel.TunnelCommand>>();
         services.AddSingleton<Mailbox<Babel.BabelRequest>>();
@@ -47,6 +48,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Fences>();
         services.AddSingleton<BindDatagram>(UdpDatagramSocket.Bind);
         services.AddSingleton<Prober>();
+        services.AddSingleton<BindRawDatagram>(RawUdpSocket.Bind);
         services.AddSingleton<Responder>();
         services.AddSingleton<DaemonHealth>();
         // First: a pin table the operator uses refuses the start before anything else began (PostgreSQL included);
@@ -65,6 +67,7 @@ public static class ServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<Fences>());
         services.AddSupervised(sp => sp.GetRequiredService<Responder>(), "responder");
         services.AddSupervised(sp => sp.GetRequiredService<Prober>(), "prober");
+        services.AddSupervised(sp => ActivatorUtilities.CreateInstance<HandshakeProber>(sp), "handshake prober");
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<Switcher>(sp), "switcher");
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<Babel.TunnelLinks>(sp), "tunnel links");
         services.AddSupervised(sp => ActivatorUtilities.CreateInstance<Babel.BabelBridge>(sp), "babeld bridge");

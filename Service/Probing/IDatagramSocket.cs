@@ -18,3 +18,6 @@ public interface IDatagramSocket : IDisposable
 
 /// <summary>Opens a UDP socket bound to <paramref name="local"/> and, when given, to the device (SO_BINDTODEVICE).</summary>
 public delegate IDatagramSocket BindDatagram(IPEndPoint local, string? device);
+
+/// <summary>Opens a raw UDP socket sending from <paramref name="local"/>'s address and port (one another socket owns).</summary>
+public delegate IDatagramSocket BindRawDatagram(IPEndPoint local, string? device);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using WgRouted.Engine;
+using WgRouted.Engine.Handshake;
 using WgRouted.Engine.Probe;
 using WgRouted.Integrations.Netlink;
 using WgRouted.Service.Configuration;
@@ -11,17 +12,24 @@ namespace WgRouted.Service.Probing;
 /// What the prober and the responder need of each WireGuard device, from the poller's last read (<see cref="Observe"/>):
 /// our public key and listen port, the probe keys shared with the configured peers, and every peer's endpoint. Reads
 /// are memory only, so a probe never waits on the device. Probe keys are derived again whenever the device's key
-/// changes (rotated, or the device recreated); the private key is used for that and kept nowhere (no field, log,
-/// event or trace).
+/// changes (rotated, or the device recreated). The private key is kept only inside the handshake keys of stock peers
+/// (a handshake response needs it), in memory, never logged, stored or traced.
 /// </summary>
 public sealed partial class Keyring(WgRoutedConfig config, WireGuardControl control, ILogger<Keyring> logger)
 {
     private sealed record View(PeerKey Public, ushort ListenPort, IReadOnlyDictionary<PeerKey, ProbeKey> Keys,
-        IReadOnlyDictionary<PeerKey, Endpoint> Endpoints);
+        IReadOnlyDictionary<PeerKey, Endpoint> Endpoints, IReadOnlyDictionary<PeerKey, HandshakeKeys> Handshakes);
 
     private readonly ConcurrentDictionary<string, View> _views = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _problems = new(StringComparer.Ordinal);
     private readonly Dictionary<PeerKey, InterfaceConfig> _interfaceOf = config.Peers.ToDictionary(p => p.Peer.PublicKey, p => p.Interface);
+    private readonly HashSet<PeerKey> _stock = config.Peers.Where(p => !p.Peer.Responder).Select(p => p.Peer.PublicKey).ToHashSet();
+
+    /// <summary>A stock peer: configured with "Responder": false.</summary>
+    public bool IsStock(PeerKey peer) => _stock.Contains(peer);
+
+    /// <summary>The keys to handshake with a stock peer; null for other peers and while the device is unread or keyless.</summary>
+    public HandshakeKeys? HandshakeKeysFor(PeerKey peer) => ViewOf(peer)?.Handshakes.GetValueOrDefault(peer);
 
     public InterfaceConfig? InterfaceOf(PeerKey peer) => _interfaceOf.GetValueOrDefault(peer);
 
@@ -64,9 +72,15 @@ public sealed partial class Keyring(WgRoutedConfig config, WireGuardControl cont
     {
         ArgumentNullException.ThrowIfNull(device);
         var endpoints = new Dictionary<PeerKey, Endpoint>();
+        var presharedKeys = new Dictionary<PeerKey, byte[]?>();
         foreach (var p in device.Peers)
-            if (p.Endpoint is { } e && PeerKey.TryParse(p.PublicKey, out var key, out _))
-                endpoints[key] = new Endpoint(e.Address, e.Port);
+            if (PeerKey.TryParse(p.PublicKey, out var key, out _))
+            {
+                if (p.Endpoint is { } e)
+                    endpoints[key] = new Endpoint(e.Address, e.Port);
+                if (_stock.Contains(key))
+                    presharedKeys[key] = p.PresharedKey;
+            }
         if (device.PrivateKey is not { Length: PeerKey.KeyLength } secret || device.PublicKey is null || !PeerKey.TryParse(device.PublicKey, out var ours, out _))
         {
             _views.TryRemove(name, out _);
@@ -79,7 +93,33 @@ public sealed partial class Keyring(WgRoutedConfig config, WireGuardControl cont
         var keys = _views.TryGetValue(name, out var before) && before.Public == ours ? before.Keys : Derive(name, secret, ours);
         if (before is not null && before.Public != ours)
             LogKeyChanged(logger, name, ours.Base64);
-        _views[name] = new View(ours, device.ListenPort, keys, endpoints);
+        _views[name] = new View(ours, device.ListenPort, keys, endpoints, Handshakes(name, secret, ours, presharedKeys, before?.Handshakes));
+    }
+
+    /// <summary>The stock peers' handshake keys, made again only when our key or their preshared key changed.</summary>
+    private Dictionary<PeerKey, HandshakeKeys> Handshakes(string name, byte[] secret, PeerKey ours, Dictionary<PeerKey, byte[]?> presharedKeys,
+        IReadOnlyDictionary<PeerKey, HandshakeKeys>? before)
+    {
+        var result = new Dictionary<PeerKey, HandshakeKeys>();
+        foreach (var (peer, psk) in presharedKeys)
+        {
+            if (_interfaceOf.GetValueOrDefault(peer)?.Name != name)
+                continue;
+            if (before?.GetValueOrDefault(peer) is { } kept && kept.IsFor(ours, psk))
+            {
+                result[peer] = kept;
+                continue;
+            }
+            try
+            {
+                result[peer] = new HandshakeKeys(secret, peer, psk);
+            }
+            catch (ArgumentException e)
+            {
+                LogNoProbeKey(logger, peer.Base64, name, e.Message);
+            }
+        }
+        return result;
     }
 
     private Dictionary<PeerKey, ProbeKey> Derive(string name, byte[] secret, PeerKey ours)

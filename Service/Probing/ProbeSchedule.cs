@@ -13,3 +13,6 @@ public sealed record ProbeActive(PeerKey Peer, CandidatePath? Path) : ProbeSched
 
 /// <summary>Probe every path (of <paramref name="Peer"/>, or of every peer after a host change) now and at the active rate while things settle.</summary>
 public sealed record ProbeNow(PeerKey? Peer) : ProbeSchedule;
+
+/// <summary>What the policy loop tells the handshake prober of a stock peer (the same commands as the prober's).</summary>
+public sealed record HandshakeSchedule(ProbeSchedule Command);

@@ -105,7 +105,7 @@ public sealed partial class Prober(
         }
     }
 
-    private bool Probed(PeerKey peer) => config.Peers.Any(p => p.Peer.PublicKey == peer && p.Peer.Endpoints.Count > 0);
+    private bool Probed(PeerKey peer) => config.Peers.Any(p => p.Peer.PublicKey == peer && p.Peer.Endpoints.Count > 0 && p.Peer.Responder);
 
     private void SetActive(PeerKey peer, CandidatePath? path)
     {

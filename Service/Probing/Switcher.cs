@@ -48,9 +48,15 @@ public sealed partial class Switcher(
         {
             EndpointSwitchDecided d => (d.Peer, d.To, true),
             SwitchReasserted r => (r.Peer, r.Path, false),
+            SwitchConverged c => (c.Peer, c.Path, true),
             _ => (default(PeerKey), default(CandidatePath), false),
         };
         if (path.Src is null)
+            return;
+        // A stock peer's switch is a handshake over the new path (the handshake prober sends it when the path becomes
+        // active); only once the peer answered it is the source pinned and the endpoint set here. No move request.
+        var stock = keyring.IsStock(peer);
+        if (stock != command.Decision is SwitchConverged)
             return;
         var traceId = command.Decision.TraceId;
         using var span = first ? null : Activities.StartActivity("reassert", ActivityKind.Internal, command.Trace);
@@ -62,7 +68,7 @@ public sealed partial class Switcher(
         }
         if (first)
             inbox.Post(new EndpointSwitched(peer, time.GetUtcNow(), path) { TraceId = traceId });
-        if (keyring.Us(peer)?.ListenPort is { } port and > 0)
+        if (!stock && keyring.Us(peer)?.ListenPort is { } port and > 0)
         {
             using var move = Activities.StartActivity("move", ActivityKind.Client, parent);
             move?.SetTag("wgrouted.path", path.ToString());

@@ -195,7 +195,8 @@ wireguard_up() {
 }
 
 # The WgRouted hook: WGROUTED=1 and WGROUTED_BIN=/path/to/wg-routed start the daemon in the router and the
-# peer namespace with a generated config ($RUN/wgrouted-router.json, $RUN/wgrouted-peer.json).
+# peer namespace with a generated config ($RUN/wgrouted-router.json, $RUN/wgrouted-peer.json). LAB_STOCK_PEER=1:
+# the peer runs wireguard-go only, and the router's configuration says so ("Responder": false).
 wgrouted_up() {
     MODE=stock
     [[ ${WGROUTED:-0} == 1 ]] || return 0
@@ -217,7 +218,8 @@ wgrouted_up() {
   "Probe": { "Port": $probe },
   $otlp
   "Interfaces": [ { "Name": "$WG_R", "Fwmark": "$fw", "Babel": false,
-      "Peers": [ { "PublicKey": "$PPUB", "Endpoints": ["$PEER4:51820", "[$PEER6]:51820"], "ProbePort": $probe } ] } ]
+      "Peers": [ { "PublicKey": "$PPUB", "Endpoints": ["$PEER4:51820", "[$PEER6]:51820"], "ProbePort": $probe,
+                   "Responder": $([[ ${LAB_STOCK_PEER:-0} == 1 ]] && echo false || echo true) } ] } ]
 }
 EOF
     cat >"$RUN/wgrouted-peer.json" <<EOF
@@ -230,7 +232,12 @@ EOF
 }
 EOF
     start_wgrouted router "$NS_R" || return 1
-    start_wgrouted peer "$NS_P" || return 1
+    if [[ ${LAB_STOCK_PEER:-0} == 1 ]]; then
+        MODE=wgrouted-stock-peer
+        WGR_ROLES=(router)
+    else
+        start_wgrouted peer "$NS_P" || return 1
+    fi
     sleep "${WGROUTED_SETTLE:-3}"
 }
 
@@ -280,7 +287,7 @@ lab_down() {
     [[ $LAB_UP == 1 ]] || return 0
     LAB_UP=0
     local p i
-    if [[ $MODE == wgrouted && ${LAB_SHOW:-0} == 1 ]]; then
+    if [[ $MODE == wgrouted* && ${LAB_SHOW:-0} == 1 ]]; then
         echo "--- wg-routed show (router) ---"
         ip netns exec "$NS_R" "$WGROUTED_BIN" show --config "$RUN/wgrouted-router.json" 2>&1 || true
     fi
@@ -305,7 +312,7 @@ lab_down() {
         kill -INT "$pg" 2>/dev/null || true
         for ((i = 0; i < 50; i++)); do kill -0 "$pg" 2>/dev/null || break; sleep 0.1; done
     done
-    [[ $MODE == wgrouted ]] && replay_runs
+    [[ $MODE == wgrouted* ]] && replay_runs
     for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
     for ((i = 0; i < 30; i++)); do
         local alive=0

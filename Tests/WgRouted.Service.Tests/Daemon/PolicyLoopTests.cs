@@ -21,6 +21,7 @@ public sealed class PolicyLoopTests : IDisposable
     private readonly Inbox _inbox = new();
     private readonly Mailbox<SwitchCommand> _switcher = new();
     private readonly Mailbox<ProbeSchedule> _prober = new();
+    private readonly Mailbox<HandshakeSchedule> _handshakes = new();
     private readonly Mailbox<ResponderCommand> _responder = new();
     private readonly string _dir = Directory.CreateTempSubdirectory("wgr-loop-").FullName;
     private readonly PolicyLoop _loop;
@@ -35,7 +36,7 @@ public sealed class PolicyLoopTests : IDisposable
         _connector = new StoreConnector(config, policy, NullLogger<StoreConnector>.Instance);
         var appender = new Appender(_connector, new EventLog(Path.Combine(_dir, "events.log")), _time, NullLogger<Appender>.Instance);
         _recorder = new ProbeRecorder(_ => Task.FromResult(""), _dir, 0, _time, NullLogger<ProbeRecorder>.Instance);
-        _loop = new PolicyLoop(_inbox, policy, appender, _recorder, _switcher, _prober, _responder,
+        _loop = new PolicyLoop(_inbox, policy, appender, _recorder, _switcher, _prober, _handshakes, _responder,
             new Mailbox<Babel.TunnelCommand>(), new Mailbox<Babel.BabelRequest>(), new FailoverTraces(), _time, NullLogger<PolicyLoop>.Instance);
     }
 
