@@ -39,9 +39,10 @@ public sealed partial class EndpointPolicy
         var active = state.Active is { } a ? state.Find(a) : null;
         if (active is not null && IsUsable(state, active, now))
         {
-            // Failback: the path routing prefers, once the preference has held still for the hold-down.
+            // Failback: the path routing prefers, once the preference has held still for the trial's hold-down.
             var preferred = BestTriable(state, now, except: active);
-            return preferred is not null && ComparePreference(state, preferred, active, now) < 0 && PreferencesSettled(state, now)
+            return preferred is not null && ComparePreference(state, preferred, active, now) < 0
+                && (state.PreferencesChangedAt is not { } changed || now - changed >= Options.TrialHoldDown)
                 ? Switch(state, preferred, SwitchReason.Preferred, now)
                 : null;
         }
@@ -94,7 +95,7 @@ public sealed partial class EndpointPolicy
             && FreshUntil(state, active) is { } fresh)
             next = Earliest(state, next, fresh + TimeSpan.FromTicks(1));
         if (state.PreferencesChangedAt is { } changed)
-            next = Earliest(state, next, changed + Options.HoldDown);
+            next = Earliest(state, next, changed + Options.TrialHoldDown);
         foreach (var p in state.Paths)
             if (p.Down && p.DownAt is { } down)
                 next = Earliest(state, next, down + TrialBackoff(p.FailedTrials));

@@ -4,6 +4,12 @@ namespace WgRouted.Engine.Policy;
 public sealed record PolicyOptions
 {
     public TimeSpan HoldDown { get; init; } = TimeSpan.FromMilliseconds(400);
+    /// <summary>
+    /// A stock peer's failback waits this long for routing to hold still (a route change is a burst of messages), then
+    /// tries the preferred path. Shorter than <see cref="HoldDown"/>: the trial is its own proof, and one that fails
+    /// leaves the tunnel where it was.
+    /// </summary>
+    public TimeSpan TrialHoldDown { get; init; } = TimeSpan.FromMilliseconds(100);
     public double RttImprovementPercent { get; init; } = 10;
     public double RttImprovementMinMs { get; init; } = 2;
     public TimeSpan RttSustain { get; init; } = TimeSpan.FromMilliseconds(5000);

@@ -75,6 +75,7 @@ public static class ConfigurationLoader
         Check(o.Probe.StandbyIntervalMs >= o.Probe.ActiveIntervalMs, "Probe:StandbyIntervalMs", o.Probe.StandbyIntervalMs, "must not be shorter than Probe:ActiveIntervalMs");
         Check(o.Probe.LossThreshold is >= 1 and <= 32, "Probe:LossThreshold", o.Probe.LossThreshold, "must be 1..32");
         Check(o.Policy.HoldDownMs is >= 0 and <= 600000, "Policy:HoldDownMs", o.Policy.HoldDownMs, "must be 0..600000");
+        Check(o.Policy.TrialHoldDownMs is >= 0 and <= 600000, "Policy:TrialHoldDownMs", o.Policy.TrialHoldDownMs, "must be 0..600000");
         Check(o.Policy.RttImprovementPercent is >= 0 and <= 100, "Policy:RttImprovementPercent", o.Policy.RttImprovementPercent, "must be 0..100");
         Check(o.Policy.RttImprovementMinMs is >= 0 and <= 10000, "Policy:RttImprovementMinMs", o.Policy.RttImprovementMinMs, "must be 0..10000");
         Check(o.Policy.RttSustainMs is >= 0 and <= 3600000, "Policy:RttSustainMs", o.Policy.RttSustainMs, "must be 0..3600000");
@@ -152,6 +153,7 @@ public static class ConfigurationLoader
         var policy = new PolicyOptions
         {
             HoldDown = TimeSpan.FromMilliseconds(o.Policy.HoldDownMs),
+            TrialHoldDown = TimeSpan.FromMilliseconds(o.Policy.TrialHoldDownMs),
             RttImprovementPercent = o.Policy.RttImprovementPercent,
             RttImprovementMinMs = o.Policy.RttImprovementMinMs,
             RttSustain = TimeSpan.FromMilliseconds(o.Policy.RttSustainMs),

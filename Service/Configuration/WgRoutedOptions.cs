@@ -30,6 +30,8 @@ public sealed class ProbeOptions
 public sealed class PolicySection
 {
     public int HoldDownMs { get; set; } = 400;
+    /// <summary>A stock peer's failback: how long routing must hold still before the handshake over the preferred path.</summary>
+    public int TrialHoldDownMs { get; set; } = 100;
     public double RttImprovementPercent { get; set; } = 10;
     public double RttImprovementMinMs { get; set; } = 2;
     public int RttSustainMs { get; set; } = 5000;

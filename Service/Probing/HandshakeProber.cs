@@ -85,8 +85,9 @@ public sealed partial class HandshakeProber(
                     var peer = Peer(a.Peer);
                     if (peer.Active != a.Path)
                     {
+                        // The quality (for the timeout) carries over: the peer's RTT on the old path is the best guess
+                        // for the new one, and a trial over a dead path then fails in a few tens of milliseconds.
                         peer.Active = a.Path;
-                        peer.Quality = default;
                         peer.NextDue = now;
                     }
                     break;
@@ -174,16 +175,26 @@ public sealed partial class HandshakeProber(
             peer.NextDue = now + MinGap;
             return null;
         }
-        Channel channel;
+        Channel? channel;
+        string? error;
         lock (_lock)
         {
             if (!peer.Links.TryGetValue(path, out var device))
                 device = null;
-            if (Open(path.Src, device, us.ListenPort) is not { } open)
-                return null;
-            channel = open;
+            channel = Open(path.Src, device, us.ListenPort, out error);
         }
         var index = NewIndex();
+        if (channel is null)
+        {
+            // No socket from this source (address gone, no CAP_NET_RAW): the path cannot be tried, missed at once.
+            lock (_lock)
+            {
+                peer.LastSent = now;
+                _pending[index] = (peer, new Pending(path, null!, keys, time.GetTimestamp(), now));
+            }
+            Once(peer, error!);
+            return now;
+        }
         var message = new byte[HandshakeCodec.InitiationSize];
         Span<byte> ephemeral = stackalloc byte[HandshakeKeys.KeySize];
         RandomNumberGenerator.Fill(ephemeral);
@@ -234,8 +245,9 @@ public sealed partial class HandshakeProber(
     }
 
     /// <summary>The raw socket for a source, uplink and listen port, opened on first use. Under _lock.</summary>
-    private Channel? Open(IPAddress src, string? device, ushort port)
+    private Channel? Open(IPAddress src, string? device, ushort port, out string? error)
     {
+        error = null;
         var key = (src, device, port);
         if (_sockets.TryGetValue(key, out var channel))
             return channel;
@@ -245,7 +257,7 @@ public sealed partial class HandshakeProber(
         }
         catch (SocketException e)
         {
-            LogBindFailed(logger, src.ToString(), device ?? "-", e.Message);
+            error = $"cannot open a raw socket from {src} on {device ?? "-"}: {e.Message}";
             return null;
         }
         _sockets[key] = channel;
@@ -304,9 +316,11 @@ public sealed partial class HandshakeProber(
                 LogBadAnswer(logger, pending.Path.ToString(), result.From.ToString(), "from another address than the peer's endpoint");
                 continue;
             }
+            if (pending.Initiation is not { } initiation)
+                continue;
             var error = type == HandshakeCodec.ResponseType
-                ? HandshakeCodec.ReadResponse(pending.Keys, pending.Initiation, message)
-                : HandshakeCodec.ReadCookieReply(pending.Keys, pending.Initiation, message, cookie);
+                ? HandshakeCodec.ReadResponse(pending.Keys, initiation, message)
+                : HandshakeCodec.ReadCookieReply(pending.Keys, initiation, message, cookie);
             if (error != HandshakeError.None)
             {
                 LogBadAnswer(logger, pending.Path.ToString(), result.From.ToString(), error.Describe());
@@ -377,7 +391,8 @@ public sealed partial class HandshakeProber(
         public string? Problem { get; set; }
     }
 
-    private readonly record struct Pending(CandidatePath Path, HandshakeInitiation Initiation, HandshakeKeys Keys, long SentTicks, DateTimeOffset Deadline);
+    /// <summary>An initiation awaiting its answer (null when it could not be sent: missed at its deadline, now).</summary>
+    private readonly record struct Pending(CandidatePath Path, HandshakeInitiation? Initiation, HandshakeKeys Keys, long SentTicks, DateTimeOffset Deadline);
 
     private sealed class Channel(IDatagramSocket socket) : IDisposable
     {
@@ -398,10 +413,7 @@ public sealed partial class HandshakeProber(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot open a raw socket for handshakes from {Source} on {Device}: {Error}")]
-    private static partial void LogBindFailed(ILogger logger, string source, string device, string error);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Handshake to stock peer {Peer} over {Path} not sent: {Error}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Handshake to stock peer {Peer} over {Path} not sent: {Error}")]
     private static partial void LogNotSent(ILogger logger, string peer, string path, string error);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped a handshake answer on {Path} from {From}: {Error}")]

@@ -47,9 +47,9 @@ public sealed class RawUdpSocket : IDatagramSocket
         try
         {
             Attach(socket, Filter(v6, (ushort)local.Port));
+            // (No IPV6_V6ONLY: a raw socket refuses it, and is of one family anyway.)
             if (v6)
             {
-                socket.DualMode = false;
                 // The UDP checksum is mandatory over IPv6: the kernel fills it in at offset 6 (and checks it on receipt).
                 socket.SetRawSocketOption(SolIpv6, Ipv6Checksum, BitConverter.GetBytes(6));
             }

@@ -52,13 +52,13 @@ public class StockPeerTests
     }
 
     [Fact]
-    public void Failback_when_the_route_returns_is_a_trial_after_the_hold_down()
+    public void Failback_when_the_route_returns_is_a_trial_after_the_trials_hold_down()
     {
         var sim = TwoUplinks().RunTo(5000).Silent(A4).Preferred(Dst4, B4).RunTo(10_000)
             .Up(A4).Preferred(Dst4, A4).RunTo(15_000);
         var switches = sim.Switches.ToList();
         Assert.Equal(SwitchReason.Preferred, switches[^1].Reason);
-        Assert.Equal((A4, At(10_400)), (switches[^1].To, switches[^1].At));
+        Assert.Equal((A4, At(10_100)), (switches[^1].To, switches[^1].At));
         Assert.Equal(A4, sim.Outputs.OfType<SwitchConverged>().Last().Path);
         Assert.Equal(A4, sim.State.Active);
     }
@@ -70,15 +70,15 @@ public class StockPeerTests
             .Preferred(Dst4, A4).RunTo(12_000);
         Assert.Equal(1, sim.Path(A4).FailedTrials);
         Assert.Equal(
-            "0 A4 Initial\n0 A4 converged\n5370 B4 ActiveDown\n5370 B4 converged\n"
+            "0 A4 Initial\n0 A4 converged\n5100 B4 Preferred\n5100 B4 converged\n"
             // The route returns, the path does not: one trial (three handshakes, 60 ms apart), and back.
-            + "10400 A4 Preferred\n10520 A4 failed\n10520 B4 ActiveDown\n10520 B4 converged",
+            + "10100 A4 Preferred\n10220 A4 failed\n10220 B4 ActiveDown\n10220 B4 converged",
             Outcomes(sim));
         // Tried again 4 s after the failure (2 s, doubled for the failed trial), not before.
-        sim.RunTo(14_519);
+        sim.RunTo(14_219);
         Assert.Equal(2, sim.Switches.Count(s => s.To == A4));
         sim.Up(A4).RunTo(15_000);
-        Assert.Equal(At(14_520), sim.Switches.Last().At);
+        Assert.Equal(At(14_220), sim.Switches.Last().At);
         Assert.Equal(A4, sim.State.Active);
         Assert.Equal(SwitchStatus.Converged, sim.State.Switch);
     }

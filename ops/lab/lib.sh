@@ -148,8 +148,10 @@ table inet wgrlab {
     counter toA {}
     counter toB {}
     counter toB6 {}
+    counter initA {}
     chain pre {
         type filter hook prerouting priority -300; policy accept;
+        iifname "ra" ip saddr $A_SRC udp dport 51820 @th,64,8 1 counter name initA
         iifname "ra" ip saddr $A_SRC udp dport 51820 counter name inA
         iifname "rb" ip saddr $B_SRC udp dport 51820 counter name inB
         iifname "rb" ip6 saddr $B6_SRC udp dport 51820 counter name inB6
@@ -411,9 +413,10 @@ lab_clean() {
 
 # ---- measurement ----------------------------------------------------------------------------------
 
+# (awk on nft's text, not jq on its JSON: the sampler's period is the lab's time resolution.)
 read_counters() { # NS -> "name packets name packets ..."
-    ip netns exec "$1" nft -j list counters table inet wgrlab |
-        jq -r '[.nftables[] | select(.counter) | .counter | "\(.name) \(.packets)"] | join(" ")'
+    ip netns exec "$1" nft list counters table inet wgrlab |
+        awk '$1 == "counter" { name = $2 } $1 == "packets" { printf "%s%s %s", sep, name, $2; sep = " " } END { print "" }'
 }
 
 # Samples both namespaces' counters every ~100 ms (plus the reads' time) for DURATION seconds into $RUN/samples.
