@@ -11,7 +11,7 @@ namespace WgRouted.Service.Tests.Lab;
 public sealed class LabTests
 {
     /// <summary>CI runs on two shared cores: the figures' goals (1 s) get a margin here; ops/lab/bench measures them.</summary>
-    private const int CiMarginMs = 500;
+    internal const int CiMarginMs = 500;
 
     [Fact]
     public void Stock_wireguard_go_stays_on_the_backup_source_after_the_primary_returns()
@@ -30,7 +30,7 @@ public sealed class LabTests
         Assert.True(int.Parse(result["window_after_restore_ms"], System.Globalization.CultureInfo.InvariantCulture) >= 8000, line);
     }
 
-    private static Dictionary<string, string> Parse(string line) =>
+    internal static Dictionary<string, string> Parse(string line) =>
         line.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Where(f => f.Contains('=', StringComparison.Ordinal))
             .Select(f => f.Split('=', 2))
@@ -378,17 +378,17 @@ public sealed class LabTests
         Assert.True(r["new_move_followed"] == "1", line);
     }
 
-    private static int Ms(string value) =>
+    internal static int Ms(string value) =>
         value == "never" ? int.MaxValue : int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 
-    private static Dictionary<string, string> Single((int Exit, string Output) run, string scenario)
+    internal static Dictionary<string, string> Single((int Exit, string Output) run, string scenario)
     {
         var line = run.Output.Split('\n').LastOrDefault(l => l.StartsWith($"RESULT scenario={scenario} ", StringComparison.Ordinal));
         Assert.True(run.Exit == 0 && line is not null, $"ops/lab/run exited {run.Exit} without a RESULT line for {scenario}:\n{run.Output}");
         return Parse(line!);
     }
 
-    private static (int Exit, string Output) RunLab(string[] args, bool wgRouted, int seconds, params (string Name, string Value)[] environment)
+    internal static (int Exit, string Output) RunLab(string[] args, bool wgRouted, int seconds, params (string Name, string Value)[] environment)
     {
         var root = Repository.Root();
         // timeout sends SIGTERM first (the script's trap tears the lab down), SIGKILL 5 s later.
