@@ -61,6 +61,14 @@ internal static class RunCommand
             o.TimestampFormat = "HH:mm:ss.fff ";
             o.UseUtcTimestamp = true;
         });
+        // WGROUTED_DEBUG=prefix,prefix: debug lines from the categories (class names) starting with one of them.
+        if (Environment.GetEnvironmentVariable("WGROUTED_DEBUG") is { Length: > 0 } debug)
+        {
+            var prefixes = debug.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            builder.Logging.SetMinimumLevel(LogLevel.Debug);
+            builder.Logging.AddFilter((category, level) =>
+                level >= LogLevel.Information || category is not null && prefixes.Any(p => category.StartsWith(p, StringComparison.Ordinal)));
+        }
         builder.Services.AddSystemd();
         // AddSystemd takes us for a systemd service only when our parent is PID 1; whatever hands us a notify socket
         // (systemd through a wrapper, a container's init) expects READY=1 and STOPPING=1 too.

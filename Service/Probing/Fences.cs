@@ -19,7 +19,8 @@ namespace WgRouted.Service.Probing;
 /// A fence is one element of a map in table `inet wgrouted`: (old address, old port, our listen port) to the new
 /// address, with a kernel timeout, so nothing outlives <see cref="Lifetime"/>, not even after a crash. The one rule
 /// per family matches only UDP to an address of this host (`fib daddr type local`) and our listen port, so traffic
-/// we forward is never touched; the responder adds no fence for an old endpoint that is another peer's.
+/// we forward is never touched; the responder adds no fence for an old endpoint that is another peer's. A stock peer
+/// has no responder: our side holds off the packets it sent to our old address instead (<see cref="HoldOff"/>).
 /// </para>
 /// </summary>
 public sealed partial class Fences(ILogger<Fences> logger) : IHostedService
@@ -42,8 +43,12 @@ public sealed partial class Fences(ILogger<Fences> logger) : IHostedService
             table inet {{Table}} {
                 map fence4 { type ipv4_addr . inet_service . inet_service : ipv4_addr; flags timeout; }
                 map fence6 { type ipv6_addr . inet_service . inet_service : ipv6_addr; flags timeout; }
+                set hold4 { type ipv4_addr . ipv4_addr . inet_service . inet_service; flags timeout; }
+                set hold6 { type ipv6_addr . ipv6_addr . inet_service . inet_service; flags timeout; }
                 chain prerouting {
                     type filter hook prerouting priority raw; policy accept;
+                    meta l4proto udp fib daddr type local @th,64,8 { 1, 4 } ip daddr . ip saddr . udp sport . udp dport @hold4 drop
+                    meta l4proto udp fib daddr type local @th,64,8 { 1, 4 } ip6 daddr . ip6 saddr . udp sport . udp dport @hold6 drop
                     meta l4proto udp fib daddr type local ip saddr set ip saddr . udp sport . udp dport map @fence4
                     meta l4proto udp fib daddr type local ip6 saddr set ip6 saddr . udp sport . udp dport map @fence6
                 }
@@ -78,6 +83,37 @@ public sealed partial class Fences(ILogger<Fences> logger) : IHostedService
                 return;
             }
             _elements[owner] = $"{map} {{ {key} }}";
+            LogAdded(logger, what);
+        }
+    }
+
+    /// <summary>
+    /// Our side of a stock peer's switch (no responder there to fence): for <see cref="Lifetime"/>, packets from the
+    /// peer to our old source are dropped. Those it sent before our handshake moved it are still arriving (thousands
+    /// under load); each would set our WireGuard's source back to the old address, our next packet would go out from
+    /// there, and the peer would roam back to it: the switch would not stick. Only WireGuard's initiations and data
+    /// (message types 1 and 4) are held off: answers to our own handshakes (2 and 3) must pass, a trial back to the old
+    /// source may come within the hold.
+    /// </summary>
+    public void HoldOff(string owner, IPAddress oldLocal, IPEndPoint remote, int localPort)
+    {
+        ArgumentNullException.ThrowIfNull(oldLocal);
+        ArgumentNullException.ThrowIfNull(remote);
+        if (!_ready || oldLocal.AddressFamily != remote.AddressFamily)
+            return;
+        lock (_lock)
+        {
+            var set = oldLocal.AddressFamily == AddressFamily.InterNetwork ? "hold4" : "hold6";
+            var key = $"{oldLocal} . {remote.Address} . {remote.Port} . {localPort}";
+            var what = $"from {remote} to {oldLocal} port {localPort} dropped";
+            if (_elements.Remove(owner, out var previous))
+                Nft($"delete element inet {Table} {previous}", out _);
+            if (!Nft($"add element inet {Table} {set} {{ {key} timeout {(int)Lifetime.TotalMilliseconds}ms }}", out var error))
+            {
+                LogAddFailed(logger, what, error);
+                return;
+            }
+            _elements[owner] = $"{set} {{ {key} }}";
             LogAdded(logger, what);
         }
     }

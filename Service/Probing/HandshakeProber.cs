@@ -32,12 +32,21 @@ public sealed partial class HandshakeProber(
     /// </summary>
     public static readonly TimeSpan MinGap = TimeSpan.FromMilliseconds(21);
 
+    /// <summary>
+    /// An answer the kernel holds for us when its deadline comes is not a miss: on a busy router our receive may run
+    /// late (the lab's bidirectional flood delayed it past 60 ms while the answer had arrived in 1 ms). The deadline
+    /// waits for the receive up to this long; an answer later still counts as a reply after its miss.
+    /// </summary>
+    public static readonly TimeSpan LateGrace = TimeSpan.FromMilliseconds(250);
+
     /// <summary>A cookie is valid for 120 s at the peer (COOKIE_SECRET_MAX_AGE); used for a little less.</summary>
     public static readonly TimeSpan CookieLifetime = TimeSpan.FromSeconds(115);
 
     private readonly Lock _lock = new();
     private readonly Dictionary<PeerKey, StockPeer> _peers = [];
     private readonly Dictionary<uint, (StockPeer Peer, Pending Pending)> _pending = [];
+    /// <summary>Initiations declared missed whose answer may still come, until <see cref="LateGrace"/> after their deadline.</summary>
+    private readonly Dictionary<uint, (StockPeer Peer, Pending Pending)> _late = [];
     private readonly Dictionary<(IPAddress Src, string? Device, ushort Port), Channel> _sockets = [];
     private readonly TimeSpan _interval = config.Policy.ActiveInterval;
     private readonly MonotonicClock _clock = new(time);
@@ -116,6 +125,9 @@ public sealed partial class HandshakeProber(
         List<ProbeMissed> missed = [];
         lock (_lock)
         {
+            foreach (var (index, late) in _late.ToList())
+                if (late.Pending.Deadline + LateGrace <= now)
+                    _late.Remove(index);
             foreach (var (index, (peer, pending)) in _pending.ToList())
             {
                 if (pending.Deadline > now)
@@ -123,8 +135,18 @@ public sealed partial class HandshakeProber(
                     next = pending.Deadline < next ? pending.Deadline : next;
                     continue;
                 }
+                // Answered already, not yet read: look again in a moment.
+                if (pending.Channel is { Socket.HasQueued: true } && now < pending.Deadline + LateGrace)
+                {
+                    var soon = now + TimeSpan.FromMilliseconds(2);
+                    next = soon < next ? soon : next;
+                    continue;
+                }
                 _pending.Remove(index);
+                if (pending.Initiation is not null)
+                    _late[index] = (peer, pending);
                 missed.Add(new ProbeMissed(peer.Key, pending.Deadline, pending.Path, index));
+                LogMissed(logger, peer.Key.Base64, pending.Path.ToString(), index, pending.Channel?.Socket.HasQueued ?? false);
                 if (pending.Path == peer.Active)
                 {
                     peer.Quality = peer.Quality.WithMiss(now);
@@ -190,7 +212,7 @@ public sealed partial class HandshakeProber(
             lock (_lock)
             {
                 peer.LastSent = now;
-                _pending[index] = (peer, new Pending(path, null!, keys, time.GetTimestamp(), now));
+                _pending[index] = (peer, new Pending(path, null, null, keys, time.GetTimestamp(), now));
             }
             Once(peer, error!);
             return now;
@@ -206,7 +228,7 @@ public sealed partial class HandshakeProber(
         {
             peer.LastSent = now;
             peer.LastStamp = stamp;
-            _pending[index] = (peer, new Pending(path, initiation, keys, time.GetTimestamp(), deadline));
+            _pending[index] = (peer, new Pending(path, initiation, channel, keys, time.GetTimestamp(), deadline));
         }
         try
         {
@@ -261,6 +283,7 @@ public sealed partial class HandshakeProber(
             return null;
         }
         _sockets[key] = channel;
+        LogOpened(logger, src.ToString(), device ?? "-");
         channel.Receiving = ReceiveAsync(channel);
         return channel;
     }
@@ -271,6 +294,7 @@ public sealed partial class HandshakeProber(
         foreach (var (key, channel) in _sockets.ToList())
             if (!_peers.Values.Any(p => p.Links.Any(l => l.Key.Src.Equals(key.Src) && l.Value == key.Device)))
             {
+                LogClosed(logger, key.Src.ToString(), key.Device ?? "-");
                 channel.Dispose();
                 _sockets.Remove(key);
             }
@@ -304,11 +328,9 @@ public sealed partial class HandshakeProber(
             Pending pending;
             lock (_lock)
             {
-                if (!_pending.TryGetValue(index, out var entry))
-                {
-                    // Not ours (another initiator on this host, or an answer after its deadline).
+                // Not ours (another initiator on this host), or long after its deadline.
+                if (!_pending.TryGetValue(index, out var entry) && !_late.TryGetValue(index, out entry))
                     continue;
-                }
                 (peer, pending) = entry;
             }
             if (!result.From.Address.Equals(pending.Path.Dst.Address) || result.From.Port != pending.Path.Dst.Port)
@@ -328,7 +350,7 @@ public sealed partial class HandshakeProber(
             }
             lock (_lock)
             {
-                if (!_pending.Remove(index))
+                if (!_pending.Remove(index) && !_late.Remove(index))
                     continue;
                 if (type == HandshakeCodec.CookieReplyType)
                 {
@@ -342,6 +364,7 @@ public sealed partial class HandshakeProber(
                 }
             }
             var rtt = time.GetElapsedTime(pending.SentTicks, arrived).TotalMilliseconds;
+            LogAnswered(logger, pending.Path.ToString(), index, rtt, now > pending.Deadline ? " (after its deadline)" : "");
             lock (_lock)
                 if (pending.Path == peer.Active)
                     peer.Quality = peer.Quality.WithReply(now, rtt);
@@ -368,6 +391,7 @@ public sealed partial class HandshakeProber(
                 channel.Dispose();
             _sockets.Clear();
             _pending.Clear();
+            _late.Clear();
         }
     }
 
@@ -392,7 +416,8 @@ public sealed partial class HandshakeProber(
     }
 
     /// <summary>An initiation awaiting its answer (null when it could not be sent: missed at its deadline, now).</summary>
-    private readonly record struct Pending(CandidatePath Path, HandshakeInitiation? Initiation, HandshakeKeys Keys, long SentTicks, DateTimeOffset Deadline);
+    private readonly record struct Pending(
+        CandidatePath Path, HandshakeInitiation? Initiation, Channel? Channel, HandshakeKeys Keys, long SentTicks, DateTimeOffset Deadline);
 
     private sealed class Channel(IDatagramSocket socket) : IDisposable
     {
@@ -418,6 +443,18 @@ public sealed partial class HandshakeProber(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped a handshake answer on {Path} from {From}: {Error}")]
     private static partial void LogBadAnswer(ILogger logger, string path, string from, string error);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Raw socket for handshakes from {Source} on {Device} opened")]
+    private static partial void LogOpened(ILogger logger, string source, string device);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Raw socket for handshakes from {Source} on {Device} closed: no stock peer has a path from there")]
+    private static partial void LogClosed(ILogger logger, string source, string device);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake {Index:x8} to {Peer} over {Path} unanswered (a datagram queued: {Queued})")]
+    private static partial void LogMissed(ILogger logger, string peer, string path, uint index, bool queued);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Handshake {Index:x8} over {Path} answered in {Rtt:0.0} ms{Late}")]
+    private static partial void LogAnswered(ILogger logger, string path, uint index, double rtt, string late);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Stock peer {Peer} is under load and sent a cookie: handshaking again with mac2")]
     private static partial void LogCookie(ILogger logger, string peer);

@@ -12,6 +12,9 @@ public interface IDatagramSocket : IDisposable
 
     ValueTask SendToAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken ct);
 
+    /// <summary>Whether a datagram has arrived that no receive has taken yet.</summary>
+    bool HasQueued { get; }
+
     /// <summary>The next datagram (its length in <paramref name="buffer"/>) and where it came from.</summary>
     ValueTask<(int Length, IPEndPoint From)> ReceiveFromAsync(Memory<byte> buffer, CancellationToken ct);
 }

@@ -178,5 +178,7 @@ public sealed class RawUdpSocket : IDatagramSocket
         }
     }
 
+    public bool HasQueued => _socket.Available > 0;
+
     public void Dispose() => _socket.Dispose();
 }

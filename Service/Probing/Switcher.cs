@@ -17,7 +17,7 @@ namespace WgRouted.Service.Probing;
 /// failed is the engine's call, from the probe answers. Reports EndpointSwitched or SwitchNotApplied.
 /// </summary>
 public sealed partial class Switcher(
-    Mailbox<SwitchCommand> commands, Keyring keyring, Prober prober, PinService pins, WireGuardControl control, Inbox inbox,
+    Mailbox<SwitchCommand> commands, Keyring keyring, Prober prober, PinService pins, Fences fences, WireGuardControl control, Inbox inbox,
     TimeProvider time, ILogger<Switcher> logger) : BackgroundService
 {
     public const string SourceName = "WgRouted.Switch";
@@ -88,6 +88,9 @@ public sealed partial class Switcher(
             {
                 pin?.SetTag("wgrouted.src", to.Src.ToString());
                 pin?.SetTag("wgrouted.dst", to.Dst.Address.ToString());
+                if (keyring.IsStock(peer) && _pinned.TryGetValue(peer, out var was) && !was.Src.Equals(to.Src)
+                    && was.Dst.Equals(to.Dst.Address) && keyring.Us(peer)?.ListenPort is { } listen and > 0)
+                    fences.HoldOff(peer.Base64, was.Src, new IPEndPoint(to.Dst.Address, to.Dst.Port), listen);
                 pins.Change(rtnl =>
                 {
                     var route = rtnl.GetRoute(new RouteQuery(to.Dst.Address, Source: to.Src));

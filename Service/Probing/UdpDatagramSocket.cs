@@ -34,5 +34,7 @@ public sealed class UdpDatagramSocket : IDatagramSocket
         return (result.ReceivedBytes, (IPEndPoint)result.RemoteEndPoint);
     }
 
+    public bool HasQueued => _socket.Available > 0;
+
     public void Dispose() => _socket.Dispose();
 }

@@ -16,6 +16,7 @@ internal sealed class FakeUapi : IDisposable
     private readonly Task _serving;
     private readonly Lock _lock = new();
     private readonly Dictionary<string, IPEndPoint?> _endpoints = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, byte[]> _presharedKeys = new(StringComparer.Ordinal);
 
     public FakeUapi(string directory, string name, byte[] privateKey, ushort listenPort, params (byte[] PublicKey, IPEndPoint? Endpoint)[] peers)
     {
@@ -36,6 +37,12 @@ internal sealed class FakeUapi : IDisposable
 
     /// <summary>Every `set` request's body, in order.</summary>
     public List<string> Sets { get; } = [];
+
+    public void SetPresharedKey(byte[] publicKey, byte[] presharedKey)
+    {
+        lock (_lock)
+            _presharedKeys[Convert.ToHexStringLower(publicKey)] = presharedKey;
+    }
 
     public IPEndPoint? EndpointOf(byte[] publicKey)
     {
@@ -85,6 +92,8 @@ internal sealed class FakeUapi : IDisposable
                 foreach (var (key, endpoint) in _endpoints)
                 {
                     sb.Append($"public_key={key}\n");
+                    if (_presharedKeys.TryGetValue(key, out var psk))
+                        sb.Append($"preshared_key={Convert.ToHexStringLower(psk)}\n");
                     if (endpoint is not null)
                         sb.Append($"endpoint={(endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : endpoint.ToString())}\n");
                     sb.Append("last_handshake_time_sec=0\nlast_handshake_time_nsec=0\nrx_bytes=0\ntx_bytes=0\npersistent_keepalive_interval=0\nprotocol_version=1\n");

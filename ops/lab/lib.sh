@@ -191,6 +191,12 @@ wireguard_up() {
     # The router last: its keepalive starts the handshake at once, and the peer is ready for it.
     rx wg set "$WG_R" listen-port 51820 private-key "$RUN/router.key" \
         peer "$PPUB" allowed-ips $TUN_P/32,fd00:99::2/128 endpoint $PEER4:51820 persistent-keepalive "$KEEPALIVE"
+    if [[ ${LAB_STOCK_PEER:-0} == 1 ]]; then
+        # A preshared key on both ends: a stock peer's handshakes must read it from the device and mix it in.
+        (umask 077 && wg genpsk >"$RUN/psk")
+        px wg set "$WG_P" peer "$RPUB" preshared-key "$RUN/psk"
+        rx wg set "$WG_R" peer "$PPUB" preshared-key "$RUN/psk"
+    fi
     ip -n "$NS_R" addr add $TUN_R/24 dev "$WG_R"
     ip -n "$NS_R" addr add fd00:99::1/64 dev "$WG_R" nodad
     ip -n "$NS_R" link set "$WG_R" up

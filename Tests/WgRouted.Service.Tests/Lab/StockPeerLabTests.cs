@@ -1,5 +1,5 @@
 using WgRouted.Tests.Shared;
-using static WgRouted.Service.Tests.Lab.LabTests;
+using static WgRouted.Tests.Shared.LabRun;
 
 namespace WgRouted.Service.Tests.Lab;
 

@@ -90,6 +90,8 @@ internal sealed class DatagramNetwork
 
         public void SendTo(ReadOnlySpan<byte> datagram, IPEndPoint to) => network.Deliver(Local, to, datagram.ToArray());
 
+        public bool HasQueued => Queue.Reader.Count > 0;
+
         public ValueTask SendToAsync(ReadOnlyMemory<byte> datagram, IPEndPoint to, CancellationToken ct)
         {
             network.Deliver(Local, to, datagram.ToArray());

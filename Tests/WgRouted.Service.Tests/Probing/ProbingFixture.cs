@@ -30,10 +30,13 @@ internal sealed class ProbingFixture : IDisposable
     /// <summary>A second peer on our device, not configured for WgRouted, at this endpoint.</summary>
     public static readonly Endpoint OtherPeerEndpoint = Endpoint.Parse("198.18.5.2:51820");
 
-    public ProbingFixture(bool peerHasEndpoints = true)
+    /// <param name="stock">The peer is configured as a stock peer ("Responder": false).</param>
+    /// <param name="presharedKey">The device's preshared key for the peer, if any.</param>
+    public ProbingFixture(bool peerHasEndpoints = true, bool stock = false, byte[]? presharedKey = null)
     {
         var ours = RandomNumberGenerator.GetBytes(32);
         var theirs = RandomNumberGenerator.GetBytes(32);
+        PeerPrivate = theirs;
         OurPublic = PeerKey.FromBytes(WireGuardKeys.PublicKey(ours));
         Peer = PeerKey.FromBytes(WireGuardKeys.PublicKey(theirs));
         // The far side's view: the same shared probe key, derived from its own private key.
@@ -47,9 +50,11 @@ internal sealed class ProbingFixture : IDisposable
             Interfaces = [new InterfaceOptions
             {
                 Name = Interface, Fwmark = "0x5157",
-                Peers = [new PeerOptions { PublicKey = Peer.Base64, Endpoints = peerHasEndpoints ? [PeerEndpoint.ToString()] : [] }],
+                Peers = [new PeerOptions { PublicKey = Peer.Base64, Endpoints = peerHasEndpoints ? [PeerEndpoint.ToString()] : [], Responder = !stock }],
             }],
         });
+        if (presharedKey is not null)
+            Uapi.SetPresharedKey(Peer.ToBytes(), presharedKey);
         Control = new WireGuardControl(networkNamespace: null, socketDirectory: _dir);
         Keyring = new Keyring(Config, Control, NullLogger<Keyring>.Instance);
         // The poller's first read, which the daemon does at start.
@@ -58,6 +63,9 @@ internal sealed class ProbingFixture : IDisposable
     }
 
     public PeerKey OtherPeer { get; }
+
+    /// <summary>The peer's private key: the tests play the peer.</summary>
+    public byte[] PeerPrivate { get; }
 
     public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
     public DatagramNetwork Network { get; } = new();

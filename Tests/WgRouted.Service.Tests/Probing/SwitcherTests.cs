@@ -46,7 +46,7 @@ public sealed class SwitcherTests : IAsyncLifetime, IDisposable
             throw;
         }
         _prober = new Prober(_f.Config, _f.Keyring, _f.Inbox, _schedule, _f.Network.Bind, _f.Time, NullLogger<Prober>.Instance);
-        _switcher = new Switcher(new Mailbox<SwitchCommand>(), _f.Keyring, _prober, _pins, _f.Control, _f.Inbox, _f.Time, NullLogger<Switcher>.Instance);
+        _switcher = new Switcher(new Mailbox<SwitchCommand>(), _f.Keyring, _prober, _pins, new Fences(NullLogger<Fences>.Instance), _f.Control, _f.Inbox, _f.Time, NullLogger<Switcher>.Instance);
     }
 
     public async Task InitializeAsync()
