@@ -119,8 +119,8 @@ public sealed class DaemonServicesTests
             Interfaces = [new Configuration.InterfaceOptions { Name = "wg0", Fwmark = "0x5157" }],
         });
         var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddWgRouted(config);
-        // 11 supervised (appender, recorder, loop, host, DNS, poller, responder, prober, switcher, tunnel links, babeld
-        // bridge) and 5 plain (config publisher, pins, fences, gauges, watchdog).
-        Assert.Equal(16, services.Count(d => d.ServiceType == typeof(IHostedService)));
+        // 12 supervised (appender, recorder, loop, host, DNS, poller, responder, prober, handshake prober, switcher,
+        // tunnel links, babeld bridge) and 5 plain (config publisher, pins, fences, gauges, watchdog).
+        Assert.Equal(17, services.Count(d => d.ServiceType == typeof(IHostedService)));
     }
 }

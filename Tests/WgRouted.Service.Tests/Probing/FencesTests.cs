@@ -36,13 +36,13 @@ public sealed class FencesTests : IDisposable
     }
 
     /// <summary>Sends one datagram from <paramref name="from"/> in the client namespace; returns the source it arrived with.</summary>
-    private IPEndPoint? Arrival(IPEndPoint from, TestNamespace at, IPEndPoint to)
+    private IPEndPoint? Arrival(IPEndPoint from, TestNamespace at, IPEndPoint to, byte[]? payload = null, int waitMs = 2000)
     {
         using var receiver = NetworkNamespace.Run(at.Name, () =>
         {
             var s = new Socket(AddressFamily.InterNetwork, SocketType.Dgram, ProtocolType.Udp);
             s.Bind(new IPEndPoint(IPAddress.Any, to.Port));
-            s.ReceiveTimeout = 2000;
+            s.ReceiveTimeout = waitMs;
             return s;
         });
         using var sender = NetworkNamespace.Run(_client.Name, () =>
@@ -52,7 +52,7 @@ public sealed class FencesTests : IDisposable
             s.Bind(from);
             return s;
         });
-        sender.SendTo("x"u8, to);
+        sender.SendTo(payload ?? "x"u8.ToArray(), to);
         var buffer = new byte[16];
         EndPoint source = new IPEndPoint(IPAddress.Any, 0);
         try
@@ -84,6 +84,33 @@ public sealed class FencesTests : IDisposable
         // The kernel drops the element after the lifetime: nothing to remove, even after a crash.
         await Task.Delay(Fences.Lifetime + TimeSpan.FromMilliseconds(500));
         Assert.Equal(old, Arrival(old, _hub, toUs));
+    }
+
+    [Fact]
+    public async Task A_hold_drops_the_stock_peers_initiations_and_data_to_our_old_source_only_and_expires_by_itself()
+    {
+        // The hub is us with an old source (a second address) and a new one; the client is the stock peer.
+        var ourOld = IPAddress.Parse("198.18.40.9");
+        _hub.Ip($"addr add {ourOld}/24 dev v1");
+        var peer = new IPEndPoint(Old, Listen);
+        NetworkNamespace.Run(_hub.Name, () =>
+        {
+            _fences.HoldOff("peer", ourOld, peer, Listen);
+            return 0;
+        });
+        byte[] data = [4, 0, 0, 0], initiation = [1, 0, 0, 0], response = [2, 0, 0, 0], cookie = [3, 0, 0, 0];
+        // (Dropped ones are waited for 300 ms each: the hold lasts 2 s.)
+        Assert.Null(Arrival(peer, _hub, new IPEndPoint(ourOld, Listen), data, waitMs: 300));
+        Assert.Null(Arrival(peer, _hub, new IPEndPoint(ourOld, Listen), initiation, waitMs: 300));
+        // Answers to our handshakes pass (a trial back to the old source may come within the hold) ...
+        Assert.Equal(peer, Arrival(peer, _hub, new IPEndPoint(ourOld, Listen), response));
+        Assert.Equal(peer, Arrival(peer, _hub, new IPEndPoint(ourOld, Listen), cookie));
+        // ... and so does everything else: to our new source, from another port, to another port of ours.
+        Assert.Equal(peer, Arrival(peer, _hub, new IPEndPoint(Hub, Listen), data));
+        Assert.Equal(new IPEndPoint(Old, 40005), Arrival(new IPEndPoint(Old, 40005), _hub, new IPEndPoint(ourOld, Listen), data));
+        Assert.Equal(peer, Arrival(peer, _hub, new IPEndPoint(ourOld, Listen + 1), data));
+        await Task.Delay(Fences.Lifetime + TimeSpan.FromMilliseconds(500));
+        Assert.Equal(peer, Arrival(peer, _hub, new IPEndPoint(ourOld, Listen), data));
     }
 
     [Fact]
