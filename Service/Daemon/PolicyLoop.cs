@@ -30,6 +30,11 @@ public sealed partial class PolicyLoop(
     private DateTimeOffset _clock = DateTimeOffset.MinValue;
     private readonly string _hostStream = EventStore.HostStream(Environment.MachineName);
     private readonly MonotonicClock _now = new(time);
+    private readonly Dictionary<PeerKey, DateTimeOffset> _configuredAt = [];
+    private readonly HashSet<PeerKey> _toldStock = [];
+
+    /// <summary>How long a peer with a responder may answer no probe while its handshakes succeed before we say so.</summary>
+    public static readonly TimeSpan SilentResponderAfter = TimeSpan.FromSeconds(10);
 
     /// <summary>A copy of every peer's state, for `show` and tests.</summary>
     public IReadOnlyList<PeerState> Snapshot()
@@ -93,6 +98,10 @@ public sealed partial class PolicyLoop(
                 if (e is ProbeMissed missed && !state.Stock && missed.Path == state.Active && state.Find(missed.Path)?.Quality.ConsecutiveMisses == 1)
                     prober.Post(new ProbeNow(missed.Peer));
                 Emit(e);
+                if (e is PeerConfigured)
+                    _configuredAt[e.Peer] = e.At;
+                else if (e is ProbeMissed or HandshakeObserved)
+                    WarnIfStock(state, e.At);
                 // Only candidates (or a restart) change the paths; probe outcomes, every few milliseconds, do not.
                 Tell(e.Peer, state, pathsChanged: e is CandidatesResolved or PeerConfigured);
                 if (e is CandidatesResolved)
@@ -201,6 +210,21 @@ public sealed partial class PolicyLoop(
         _told[peer] = (paths, state.Active);
     }
 
+    /// <summary>
+    /// Once per peer: WireGuard handshakes with it succeed, yet no probe was ever answered since the start: it runs no
+    /// responder (or a firewall drops the probe port). Probably a stock peer configured as a WgRouted one.
+    /// </summary>
+    private void WarnIfStock(PeerState state, DateTimeOffset now)
+    {
+        var peer = PeerKey.Parse(state.Id);
+        if (state.Stock || state.LatestHandshake is not { } handshake || !_configuredAt.TryGetValue(peer, out var since)
+            || handshake <= since || now - since < SilentResponderAfter || _toldStock.Contains(peer)
+            || state.Paths.Count == 0 || state.Paths.Exists(p => p.Quality.LastSuccessAt is not null))
+            return;
+        _toldStock.Add(peer);
+        LogProbablyStock(logger, state.Id, handshake.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), state.ProbePort);
+    }
+
     /// <summary>A stock peer's paths are the handshake prober's; the others' the prober's.</summary>
     private void Schedule(PeerState state, ProbeSchedule command)
     {
@@ -240,6 +264,9 @@ public sealed partial class PolicyLoop(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Peer {Peer}: babeld measures {BabelRtt:0.0} ms over the tunnel, the probes {ProbeRtt:0.0} ms on {Path}: the tunnel is not where WgRouted thinks")]
     private static partial void LogMismatch(ILogger logger, string peer, string path, double babelRtt, double probeRtt);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Peer {Peer}: WireGuard handshakes succeed (the latest at {Handshake} UTC) but no probe to its port {ProbePort} was ever answered: it runs no WgRouted responder (or the port is filtered). If it runs WireGuard only, configure it with \"Responder\": false")]
+    private static partial void LogProbablyStock(ILogger logger, string peer, string handshake, int probePort);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Peer {Peer}: {Decision}")]
     private static partial void LogDecision(ILogger logger, string peer, string decision);

@@ -1,3 +1,4 @@
+using WgRouted.Tests.Shared;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;

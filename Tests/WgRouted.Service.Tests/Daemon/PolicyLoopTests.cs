@@ -1,3 +1,4 @@
+using WgRouted.Tests.Shared;
 using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -27,6 +28,7 @@ public sealed class PolicyLoopTests : IDisposable
     private readonly PolicyLoop _loop;
     private readonly StoreConnector _connector;
     private readonly ProbeRecorder _recorder;
+    private readonly ListLogger<PolicyLoop> _log = new();
 
     public PolicyLoopTests()
     {
@@ -37,7 +39,7 @@ public sealed class PolicyLoopTests : IDisposable
         var appender = new Appender(_connector, new EventLog(Path.Combine(_dir, "events.log")), _time, NullLogger<Appender>.Instance);
         _recorder = new ProbeRecorder(_ => Task.FromResult(""), _dir, 0, _time, NullLogger<ProbeRecorder>.Instance);
         _loop = new PolicyLoop(_inbox, policy, appender, _recorder, _switcher, _prober, _handshakes, _responder,
-            new Mailbox<Babel.TunnelCommand>(), new Mailbox<Babel.BabelRequest>(), new FailoverTraces(), _time, NullLogger<PolicyLoop>.Instance);
+            new Mailbox<Babel.TunnelCommand>(), new Mailbox<Babel.BabelRequest>(), new FailoverTraces(), _time, _log);
     }
 
     private static List<T> Drain<T>(Mailbox<T> mailbox)
@@ -72,6 +74,47 @@ public sealed class PolicyLoopTests : IDisposable
         // Five inputs at one instant of the fake clock: a tick apart, in arrival order.
         Assert.Equal(_time.GetUtcNow().AddTicks(4), state.LastEventAt);
         Assert.Equal(2, _recorder.Pending);
+    }
+
+    [Fact]
+    public void A_stock_peers_paths_go_to_the_handshake_prober_and_its_answered_switch_to_the_switcher()
+    {
+        _loop.Handle(new PeerConfigured(Peer, default, "wg0", [A.Dst.ToString()], 51821, Responder: false));
+        foreach (var e in Configuration().Skip(1))
+            _loop.Handle(e);
+        Assert.Empty(Drain(_prober));
+        var told = Drain(_handshakes).Select(h => h.Command).ToList();
+        Assert.Contains(told, c => c is ProbePaths);
+        // The first choice is a trial over A: the handshake prober makes A active, the switcher does nothing yet ...
+        Assert.Equal(A, told.OfType<ProbeActive>().Last().Path);
+        Assert.IsType<EndpointSwitchDecided>(Assert.Single(Drain(_switcher)).Decision);
+        // ... until the peer answers the handshake: then it pins.
+        _loop.Handle(new ProbeReplied(Peer, default, A, 7, 1.5, null, new Endpoint(A.Src, 51820)));
+        Assert.IsType<SwitchConverged>(Assert.Single(Drain(_switcher)).Decision);
+    }
+
+    [Fact]
+    public void A_peer_that_handshakes_but_never_answers_a_probe_is_named_once_as_probably_stock()
+    {
+        Start();
+        _time.Advance(TimeSpan.FromSeconds(11));
+        _loop.Handle(new HandshakeObserved(Peer, default, _time.GetUtcNow()));
+        for (var i = 0; i < 5; i++)
+            _loop.Handle(new ProbeMissed(Peer, default, A, (ulong)i));
+        var warning = Assert.Single(_log.Entries, e => e.Message.Contains("\"Responder\": false", StringComparison.Ordinal));
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Warning, warning.Level);
+        Assert.Contains(Peer.Base64, warning.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_peer_whose_probes_were_answered_is_not_called_stock()
+    {
+        Start();
+        _loop.Handle(new ProbeReplied(Peer, default, A, 1, 10, null, null));
+        _time.Advance(TimeSpan.FromSeconds(60));
+        _loop.Handle(new HandshakeObserved(Peer, default, _time.GetUtcNow()));
+        _loop.Handle(new ProbeMissed(Peer, default, A, 2));
+        Assert.DoesNotContain(_log.Entries, e => e.Message.Contains("Responder", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Logging;
 
-namespace WgRouted.Integrations.Tests.Babel;
+namespace WgRouted.Tests.Shared;
 
 /// <summary>Keeps every log entry, to check what an operator would read.</summary>
 internal sealed class ListLogger<T> : ILogger<T>
