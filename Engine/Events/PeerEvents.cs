@@ -52,6 +52,15 @@ public sealed record PathLinkDown(PeerKey Peer, DateTimeOffset At, CandidatePath
 public sealed record HandshakeObserved(PeerKey Peer, DateTimeOffset At, DateTimeOffset LatestHandshake)
     : PeerEvent(Peer, At);
 
+/// <summary>
+/// WireGuard's own signal: since the last read it sent the peer <paramref name="SentBytes"/> and received nothing
+/// (recorded when it starts, not every second it lasts). A hint that the active path may have died: the daemon checks
+/// it at once; the probes decide.
+/// </summary>
+[EventKind(EventKind.Input)]
+public sealed record ReceiveStalled(PeerKey Peer, DateTimeOffset At, ulong SentBytes)
+    : PeerEvent(Peer, At);
+
 /// <summary>WireGuard reports an endpoint for the peer that differs from the last one seen (the remote roamed, or we switched).</summary>
 [EventKind(EventKind.Input)]
 public sealed record EndpointObserved(PeerKey Peer, DateTimeOffset At, Endpoint Endpoint)

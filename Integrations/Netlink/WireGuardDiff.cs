@@ -22,6 +22,9 @@ public static class WireGuardDiff
                 changes.Add(new HandshakeObserved(after.Name, peer.PublicKey, at));
             if (!Equals(was.Endpoint, peer.Endpoint))
                 changes.Add(new EndpointChanged(after.Name, peer.PublicKey, was.Endpoint, peer.Endpoint));
+            // Counters restart with the device: only a rise counts as sending.
+            if (peer.TxBytes > was.TxBytes && peer.RxBytes == was.RxBytes)
+                changes.Add(new ReceiveStalled(after.Name, peer.PublicKey, peer.TxBytes - was.TxBytes));
         }
         foreach (var peer in before?.Peers ?? [])
             if (!current.ContainsKey(peer.PublicKey))

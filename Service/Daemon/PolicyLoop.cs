@@ -100,6 +100,8 @@ public sealed partial class PolicyLoop(
                 Emit(e);
                 if (e is PeerConfigured)
                     _configuredAt[e.Peer] = e.At;
+                else if (e is ReceiveStalled)
+                    Schedule(state, new ProbeNow(e.Peer));
                 else if (e is ProbeMissed or HandshakeObserved)
                     WarnIfStock(state, e.At);
                 // Only candidates (or a restart) change the paths; probe outcomes, every few milliseconds, do not.

@@ -21,6 +21,8 @@ public sealed partial class WireGuardPoller(
 
     private readonly Dictionary<string, WireGuardDevice?> _devices = [];
     private readonly Dictionary<string, string> _errors = [];
+    /// <summary>Peers whose receive has stalled (posted once per stall), by device.</summary>
+    private readonly HashSet<(string Device, string Peer)> _stalled = [];
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -60,12 +62,18 @@ public sealed partial class WireGuardPoller(
         _devices[itf.Name] = current;
         var configured = itf.Peers.ToDictionary(p => p.PublicKey.Base64, p => p.PublicKey, StringComparer.Ordinal);
         var now = time.GetUtcNow();
+        var stalled = new HashSet<string>(StringComparer.Ordinal);
         foreach (var change in WireGuardDiff.Compare(previous, current))
         {
             if (!configured.TryGetValue(change.Peer, out var peer))
                 continue;
             switch (change)
             {
+                case Integrations.Netlink.ReceiveStalled s:
+                    stalled.Add(s.Peer);
+                    if (_stalled.Add((itf.Name, s.Peer)))
+                        inbox.Post(new Engine.Events.ReceiveStalled(peer, now, s.SentBytes));
+                    break;
                 case Integrations.Netlink.HandshakeObserved h:
                     inbox.Post(new Engine.Events.HandshakeObserved(peer, now, h.At));
                     break;
@@ -80,6 +88,7 @@ public sealed partial class WireGuardPoller(
                     break;
             }
         }
+        _stalled.RemoveWhere(k => k.Device == itf.Name && !stalled.Contains(k.Peer));
     }
 
     private void Readopt(InterfaceConfig itf, WireGuardDevice current)

@@ -73,6 +73,7 @@ public sealed class Timeline
         PathLinkDown l => $"{Name(l.Path)} down: link {l.Link} lost carrier or went down",
         EndpointObserved o => $"WireGuard endpoint for the peer is {o.Endpoint}",
         HandshakeObserved => null,
+        ReceiveStalled r => $"WireGuard sent {r.SentBytes} bytes to the peer and received nothing",
         PeerAdded a => $"peer added on {a.Interface}",
         PeerRemoved r => $"peer removed from {r.Interface}",
         EndpointSwitched s => $"pinned {Name(s.Path)} and set the endpoint",

@@ -17,6 +17,7 @@ internal sealed class FakeUapi : IDisposable
     private readonly Lock _lock = new();
     private readonly Dictionary<string, IPEndPoint?> _endpoints = new(StringComparer.Ordinal);
     private readonly Dictionary<string, byte[]> _presharedKeys = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ulong Rx, ulong Tx)> _counters = new(StringComparer.Ordinal);
 
     public FakeUapi(string directory, string name, byte[] privateKey, ushort listenPort, params (byte[] PublicKey, IPEndPoint? Endpoint)[] peers)
     {
@@ -37,6 +38,12 @@ internal sealed class FakeUapi : IDisposable
 
     /// <summary>Every `set` request's body, in order.</summary>
     public List<string> Sets { get; } = [];
+
+    public void SetCounters(byte[] publicKey, ulong rx, ulong tx)
+    {
+        lock (_lock)
+            _counters[Convert.ToHexStringLower(publicKey)] = (rx, tx);
+    }
 
     public void SetPresharedKey(byte[] publicKey, byte[] presharedKey)
     {
@@ -96,7 +103,8 @@ internal sealed class FakeUapi : IDisposable
                         sb.Append($"preshared_key={Convert.ToHexStringLower(psk)}\n");
                     if (endpoint is not null)
                         sb.Append($"endpoint={(endpoint.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{endpoint.Address}]:{endpoint.Port}" : endpoint.ToString())}\n");
-                    sb.Append("last_handshake_time_sec=0\nlast_handshake_time_nsec=0\nrx_bytes=0\ntx_bytes=0\npersistent_keepalive_interval=0\nprotocol_version=1\n");
+                    var (rx, tx) = _counters.GetValueOrDefault(key);
+                    sb.Append($"last_handshake_time_sec=0\nlast_handshake_time_nsec=0\nrx_bytes={rx}\ntx_bytes={tx}\npersistent_keepalive_interval=0\nprotocol_version=1\n");
                 }
                 return sb.Append("errno=0\n\n").ToString();
             }

@@ -13,6 +13,17 @@ public class WireGuardDiffTests
     private static WireGuardDevice Device(params WireGuardPeer[] peers) => new("wg0", "pub", null, 51820, 0, peers);
 
     [Fact]
+    public void Sending_and_receiving_nothing_is_a_stalled_receive()
+    {
+        static WireGuardPeer Counted(ulong rx, ulong tx) => Peer("A") with { RxBytes = rx, TxBytes = tx };
+        Assert.Equal([new ReceiveStalled("wg0", "A", 148)], WireGuardDiff.Compare(Device(Counted(1000, 2000)), Device(Counted(1000, 2148))));
+        // Received something, sent nothing, or the device restarted (counters back to zero): not stalled.
+        Assert.Empty(WireGuardDiff.Compare(Device(Counted(1000, 2000)), Device(Counted(1092, 2148))));
+        Assert.Empty(WireGuardDiff.Compare(Device(Counted(1000, 2000)), Device(Counted(1000, 2000))));
+        Assert.Empty(WireGuardDiff.Compare(Device(Counted(1000, 2000)), Device(Counted(0, 0))));
+    }
+
+    [Fact]
     public void Nothing_changed_gives_nothing() =>
         Assert.Empty(WireGuardDiff.Compare(Device(Peer("A", handshake: T0)), Device(Peer("A", handshake: T0))));
 

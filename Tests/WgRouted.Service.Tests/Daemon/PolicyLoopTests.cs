@@ -94,6 +94,17 @@ public sealed class PolicyLoopTests : IDisposable
     }
 
     [Fact]
+    public void A_stalled_receive_checks_the_stock_peers_active_path_at_once()
+    {
+        _loop.Handle(new PeerConfigured(Peer, default, "wg0", [A.Dst.ToString()], 51821, Responder: false));
+        foreach (var e in Configuration().Skip(1))
+            _loop.Handle(e);
+        Drain(_handshakes);
+        _loop.Handle(new ReceiveStalled(Peer, default, 148));
+        Assert.Equal(Peer, Assert.IsType<ProbeNow>(Assert.Single(Drain(_handshakes)).Command).Peer);
+    }
+
+    [Fact]
     public void A_peer_that_handshakes_but_never_answers_a_probe_is_named_once_as_probably_stock()
     {
         Start();
