@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using WgRouted.Engine.Handshake;
 
 namespace WgRouted.Lab.Attacker;
 
@@ -18,15 +19,17 @@ internal static class Roam
         var interval = a.Number("interval-ms", 20, 5000);
         using var socket = Senders.Bind(new IPEndPoint(from.Address, from.Port));
         var destination = new IPEndPoint(to.Address, to.Port);
-        var ours = Convert.FromBase64String(identity.Us.Base64);
-        var theirs = identity.Peer.ToBytes();
+        var keys = new HandshakeKeys(identity.PrivateKey, identity.Peer, []);
+        var message = new byte[HandshakeCodec.InitiationSize];
         var sent = 0;
         for (var i = 0; i < count; i++)
         {
             if (i > 0)
                 Thread.Sleep((int)interval);
             var index = (uint)System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue);
-            socket.SendTo(Initiation.Create(identity.PrivateKey, ours, theirs, index, DateTimeOffset.UtcNow), SocketFlags.None, destination);
+            // Stamped with the current grain, as WireGuard itself does: it must be newer than the owner's last one.
+            HandshakeCodec.WriteInitiation(keys, System.Security.Cryptography.RandomNumberGenerator.GetBytes(32), index, DateTimeOffset.UtcNow, [], message);
+            socket.SendTo(message, SocketFlags.None, destination);
             sent++;
         }
         Console.WriteLine($"sent={sent} from={from} to={to}");
