@@ -154,7 +154,8 @@ internal sealed class FakeStockPeer : IDisposable
         return reply;
     }
 
-    private static byte[] Hash(byte[] a, ReadOnlySpan<byte> b = default)
+    /// <summary>BLAKE2s-256 of a then b (WireGuard's HASH).</summary>
+    public static byte[] Hash(byte[] a, ReadOnlySpan<byte> b = default)
     {
         var digest = new Blake2sDigest(256);
         digest.BlockUpdate(a);

@@ -134,7 +134,7 @@ public sealed class HandshakeProberTests : IAsyncLifetime, IDisposable
         forged[0] = 2;
         initiation.AsSpan(4, 4).CopyTo(forged.AsSpan(8));
         RandomNumberGenerator.Fill(forged.AsSpan(12, 48));
-        var digest = new Blake2sDigest(Blake2s("mac1----"u8.ToArray(), _f.OurPublic.ToBytes()), 16, null, null);
+        var digest = new Blake2sDigest(FakeStockPeer.Hash("mac1----"u8.ToArray(), _f.OurPublic.ToBytes()), 16, null, null);
         digest.BlockUpdate(forged, 0, 60);
         digest.DoFinal(forged, 60);
         _f.Network.Inject(PeerAt, new IPEndPoint(A.Src, ListenPort), forged);
@@ -146,16 +146,6 @@ public sealed class HandshakeProberTests : IAsyncLifetime, IDisposable
         _f.Time.Advance(TimeSpan.FromMilliseconds(250));
         await Until(() => Missed(A) == 1, "the handshake missed");
         Assert.Equal(0, Replied(A));
-    }
-
-    private static byte[] Blake2s(byte[] a, byte[] b)
-    {
-        var digest = new Blake2sDigest(256);
-        digest.BlockUpdate(a);
-        digest.BlockUpdate(b);
-        var result = new byte[32];
-        digest.DoFinal(result);
-        return result;
     }
 
     public async Task DisposeAsync() => await _prober.StopAsync(CancellationToken.None);
