@@ -52,9 +52,10 @@ public sealed class EventStoreTests(PostgresFixture pg)
                 Feed(new ProbeReplied(peer, at.AddTicks(2), V6, ++seq, 25, null, Sees()));
         }
         Feed(new HandshakeObserved(peer, T0.AddSeconds(21), T0.AddSeconds(20)));
-        Feed(new EndpointObserved(peer, T0.AddSeconds(21).AddTicks(1), Endpoint.Parse("[fd00:3::2]:51820")));
-        Feed(new EndpointSwitched(peer, T0.AddSeconds(21).AddTicks(2), A));
-        Feed(new SwitchNotApplied(peer, T0.AddSeconds(21).AddTicks(3), A, "RTNETLINK answers: No route to host"));
+        Feed(new ReceiveStalled(peer, T0.AddSeconds(21).AddTicks(1), 148));
+        Feed(new EndpointObserved(peer, T0.AddSeconds(21).AddTicks(2), Endpoint.Parse("[fd00:3::2]:51820")));
+        Feed(new EndpointSwitched(peer, T0.AddSeconds(21).AddTicks(3), A));
+        Feed(new SwitchNotApplied(peer, T0.AddSeconds(21).AddTicks(4), A, "RTNETLINK answers: No route to host"));
         Feed(new PathLinkDown(peer, T0.AddSeconds(22), B, "upb"));
         Feed(new MoveRequested(peer, T0.AddSeconds(23), Endpoint.Parse("198.18.1.2:51820"), Endpoint.Parse("198.18.2.2:51820"), 42));
         Feed(new MoveNotApplied(peer, T0.AddSeconds(23).AddTicks(1), Endpoint.Parse("198.18.1.2:51820"), "no such device"));
