@@ -245,7 +245,8 @@ public sealed partial class Prober(
     {
         probe.Pending.Remove(seq);
         inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path, seq));
-        Telemetry.ProbesMissed.Add(1, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
+        if (Telemetry.ProbesMissed.Enabled)
+            Telemetry.ProbesMissed.Add(1, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
         probe.Misses++;
         probe.Replies = 0;
         // The active path's first miss: the rest of the loss threshold at once, each its own probe.
@@ -338,7 +339,9 @@ public sealed partial class Prober(
                     probe.Misses = 0;
                     probe.Replies++;
                 }
-                Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
+                // The tag's string is made only when a listener (the OTLP exporter) takes the measurement.
+                if (Telemetry.PathRtt.Enabled)
+                    Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
                 inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, answer.EchoSequence, rtt, answer.ObservedSource, answer.WireGuardEndpoint));
             }
         }
