@@ -18,7 +18,8 @@ namespace WgRouted.Service.Probing;
 /// <see cref="RecoveryReplies"/> answers since), so that its return is seen at once; the others every
 /// Probe:StandbyIntervalMs, and any path touched by a host change at the active rate for <see cref="SettleTime"/>.
 /// When the active path misses a probe, the rest of Probe:LossThreshold is sent at once, so a silent loss is
-/// confirmed within one timeout instead of LossThreshold intervals. The policy loop says what to probe (<see cref="ProbeSchedule"/>);
+/// confirmed within one timeout instead of LossThreshold intervals. Paths other than the active ones share a budget
+/// of fast probes (<see cref="DefaultFastBudget"/>): past it they are probed at the standby rate. The policy loop says what to probe (<see cref="ProbeSchedule"/>);
 /// outcomes go to the inbox as ProbeReplied (with what the responder saw of us) and ProbeMissed.
 /// </summary>
 public sealed partial class Prober(
@@ -37,6 +38,18 @@ public sealed partial class Prober(
     /// <summary>Answers in a row after a miss before a path is probed at the standby rate again.</summary>
     public const int RecoveryReplies = 2;
 
+    /// <summary>
+    /// Probes a second, at most, for paths other than the active ones at the active rate (settling, down, recovering);
+    /// beyond it they are probed at the standby rate. Without a bound, every path down at once (a start with the
+    /// responders not up yet) meant all of them at the active rate: at 1,000 peers x 4 paths 16,000 probes a second,
+    /// more than a small router answers in time, so the answers came late, counted as misses, and the paths never
+    /// came back (ops/lab/scale). A few dozen peers never reach it.
+    /// </summary>
+    public const int DefaultFastBudget = 1000;
+
+    /// <summary><see cref="DefaultFastBudget"/>; tests set a smaller one.</summary>
+    internal int FastBudget { get; init; } = DefaultFastBudget;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<CandidatePath, PathProbe> _paths = [];
     private readonly Dictionary<PeerKey, CandidatePath> _active = [];
@@ -47,6 +60,10 @@ public sealed partial class Prober(
     // Deadlines tie (probes sent in one turn): the sequence orders them, so misses are reported oldest first.
     private readonly PriorityQueue<(PathProbe Probe, ulong Seq), (DateTimeOffset Deadline, ulong Seq)> _deadlineQueue = new();
     private readonly ProbeSequences _sequences = new();
+    // A token bucket for FastBudget: one token per fast probe of a path that is not active, a second's worth at most.
+    private double _fastTokens;
+    private DateTimeOffset _fastRefilled = DateTimeOffset.MinValue;
+    private DateTimeOffset _budgetLogged = DateTimeOffset.MinValue;
     private readonly TimeSpan _activeInterval = config.Policy.ActiveInterval;
     private readonly TimeSpan _standby = config.Policy.StandbyInterval;
     private readonly int _lossThreshold = config.Options.Probe.LossThreshold;
@@ -199,7 +216,8 @@ public sealed partial class Prober(
                 if (!IsOpen(probe) || probe.NextDue != at)
                     continue;
                 due.Add(probe);
-                var fast = now < probe.FastUntil || IsActive(probe) || probe.Misses > 0 || probe.Replies < RecoveryReplies;
+                var fast = IsActive(probe)
+                    || ((now < probe.FastUntil || probe.Misses > 0 || probe.Replies < RecoveryReplies) && TakeFastToken(now));
                 ScheduleAt(probe, now + (fast ? _activeInterval : _standby));
             }
         }
@@ -227,6 +245,25 @@ public sealed partial class Prober(
 
     /// <summary>How close together probes' due times and deadlines are served by one turn.</summary>
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>One fast probe of a path that is not active, if the budget has it. Under _lock.</summary>
+    private bool TakeFastToken(DateTimeOffset now)
+    {
+        if (now > _fastRefilled)
+            _fastTokens = Math.Min(FastBudget, _fastTokens + (now - _fastRefilled).TotalSeconds * FastBudget);
+        _fastRefilled = now;
+        if (_fastTokens >= 1)
+        {
+            _fastTokens--;
+            return true;
+        }
+        if (now - _budgetLogged >= TimeSpan.FromMinutes(1))
+        {
+            _budgetLogged = now;
+            LogBudgetReached(logger, FastBudget);
+        }
+        return false;
+    }
 
     /// <summary>The path's next probe at <paramref name="at"/>. Under _lock.</summary>
     private void ScheduleAt(PathProbe probe, DateTimeOffset at)
@@ -404,6 +441,9 @@ public sealed partial class Prober(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot open a probe socket for {Path} on {Device}: {Error}")]
     private static partial void LogBindFailed(ILogger logger, string path, string device, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "More than {Budget} fast probes a second wanted: paths that are down, recovering or settling are probed at the standby rate beyond that (logged once a minute at most)")]
+    private static partial void LogBudgetReached(ILogger logger, int budget);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Probe over {Path} not sent: {Error}")]
     private static partial void LogSendFailed(ILogger logger, string path, string error);
