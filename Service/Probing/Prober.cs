@@ -18,7 +18,8 @@ namespace WgRouted.Service.Probing;
 /// <see cref="RecoveryReplies"/> answers since), so that its return is seen at once; the others every
 /// Probe:StandbyIntervalMs, and any path touched by a host change at the active rate for <see cref="SettleTime"/>.
 /// When the active path misses a probe, the rest of Probe:LossThreshold is sent at once, so a silent loss is
-/// confirmed within one timeout instead of LossThreshold intervals. The policy loop says what to probe (<see cref="ProbeSchedule"/>);
+/// confirmed within one timeout instead of LossThreshold intervals. Paths other than the active ones share a budget
+/// of fast probes (<see cref="DefaultFastBudget"/>): past it they are probed at the standby rate. The policy loop says what to probe (<see cref="ProbeSchedule"/>);
 /// outcomes go to the inbox as ProbeReplied (with what the responder saw of us) and ProbeMissed.
 /// </summary>
 public sealed partial class Prober(
@@ -37,10 +38,32 @@ public sealed partial class Prober(
     /// <summary>Answers in a row after a miss before a path is probed at the standby rate again.</summary>
     public const int RecoveryReplies = 2;
 
+    /// <summary>
+    /// Probes a second, at most, for paths other than the active ones at the active rate (settling, down, recovering);
+    /// beyond it they are probed at the standby rate. Without a bound, every path down at once (a start with the
+    /// responders not up yet) meant all of them at the active rate: at 1,000 peers x 4 paths 16,000 probes a second,
+    /// more than a small router answers in time, so the answers came late, counted as misses, and the paths never
+    /// came back (ops/lab/scale). A few dozen peers never reach it.
+    /// </summary>
+    public const int DefaultFastBudget = 1000;
+
+    /// <summary><see cref="DefaultFastBudget"/>; tests set a smaller one.</summary>
+    internal int FastBudget { get; init; } = DefaultFastBudget;
+
     private readonly Lock _lock = new();
     private readonly Dictionary<CandidatePath, PathProbe> _paths = [];
     private readonly Dictionary<PeerKey, CandidatePath> _active = [];
+    // Each path's next probe and each outstanding probe's deadline, earliest first, so a turn touches only what is due
+    // (visiting every path each turn cost most of a core at 4,000 paths). Lazy deletion: an entry is skipped when its
+    // path was closed or its time is no longer the path's NextDue / the probe's deadline (answered, rescheduled).
+    private readonly PriorityQueue<PathProbe, DateTimeOffset> _dueQueue = new();
+    // Deadlines tie (probes sent in one turn): the sequence orders them, so misses are reported oldest first.
+    private readonly PriorityQueue<(PathProbe Probe, ulong Seq), (DateTimeOffset Deadline, ulong Seq)> _deadlineQueue = new();
     private readonly ProbeSequences _sequences = new();
+    // A token bucket for FastBudget: one token per fast probe of a path that is not active, a second's worth at most.
+    private double _fastTokens;
+    private DateTimeOffset _fastRefilled = DateTimeOffset.MinValue;
+    private DateTimeOffset _budgetLogged = DateTimeOffset.MinValue;
     private readonly TimeSpan _activeInterval = config.Policy.ActiveInterval;
     private readonly TimeSpan _standby = config.Policy.StandbyInterval;
     private readonly int _lossThreshold = config.Options.Probe.LossThreshold;
@@ -91,10 +114,10 @@ public sealed partial class Prober(
                     var socket = bind(new IPEndPoint(path.Src, 0), device);
                     var probe = new PathProbe(peer, itf.Name, path, new IPEndPoint(path.Dst.Address, probePort), device, socket)
                     {
-                        NextDue = now,
                         FastUntil = now + SettleTime,
                     };
                     _paths[path] = probe;
+                    ScheduleAt(probe, now);
                     probe.Receiving = ReceiveAsync(probe);
                 }
                 catch (SocketException e)
@@ -118,7 +141,7 @@ public sealed partial class Prober(
             }
             _active[peer] = active;
             if (_paths.TryGetValue(active, out var probe))
-                probe.NextDue = _clock.Now;
+                ScheduleAt(probe, _clock.Now);
         }
     }
 
@@ -131,7 +154,7 @@ public sealed partial class Prober(
             {
                 if (peer is { } only && probe.Peer != only)
                     continue;
-                probe.NextDue = now;
+                ScheduleAt(probe, now);
                 probe.FastUntil = now + SettleTime;
             }
     }
@@ -177,69 +200,96 @@ public sealed partial class Prober(
     /// <summary>Declares overdue probes missed, sends those due; returns when to look again.</summary>
     private DateTimeOffset Turn(DateTimeOffset now)
     {
-        var next = now + TimeSpan.FromSeconds(1);
         List<PathProbe> due = [];
         lock (_lock)
         {
-            foreach (var probe in _paths.Values)
+            // Misses first, oldest first: a path's misses count before its next probe's rate is chosen.
+            while (_deadlineQueue.TryPeek(out var entry, out var key) && key.Deadline <= now)
             {
-                var active = _active.TryGetValue(probe.Peer, out var a) && a == probe.Path;
-                if (probe.Pending.Count > 0 && probe.EarliestDeadline <= now)
-                    Expire(probe, now, active, due);
-                if (probe.NextDue <= now)
-                {
-                    due.Add(probe);
-                    var fast = now < probe.FastUntil || active || probe.Misses > 0 || probe.Replies < RecoveryReplies;
-                    probe.NextDue = now + (fast ? _activeInterval : _standby);
-                }
-                if (probe.NextDue < next)
-                    next = probe.NextDue;
-                if (probe.Pending.Count > 0 && probe.EarliestDeadline < next)
-                    next = probe.EarliestDeadline;
+                _deadlineQueue.Dequeue();
+                if (IsOpen(entry.Probe) && entry.Probe.Pending.TryGetValue(entry.Seq, out var pending) && pending.Deadline == key.Deadline)
+                    Expire(entry.Probe, entry.Seq, pending, due);
+            }
+            while (_dueQueue.TryPeek(out var probe, out var at) && at <= now)
+            {
+                _dueQueue.Dequeue();
+                if (!IsOpen(probe) || probe.NextDue != at)
+                    continue;
+                due.Add(probe);
+                var fast = IsActive(probe)
+                    || ((now < probe.FastUntil || probe.Misses > 0 || probe.Replies < RecoveryReplies) && TakeFastToken(now));
+                ScheduleAt(probe, now + (fast ? _activeInterval : _standby));
             }
         }
         foreach (var probe in due)
             Send(probe, move: null, now);
-        // The probes just sent have deadlines too: wake for the earliest (it used to wait for the next due probe,
-        // declaring a miss up to an interval late).
+        // The probes just sent have deadlines too: the queue holds them now. Stale heads go, the earliest live entry
+        // of either queue is the next turn.
+        var next = now + TimeSpan.FromSeconds(1);
         lock (_lock)
-            foreach (var probe in due)
-                if (probe.EarliestDeadline < next)
-                    next = probe.EarliestDeadline;
-        // Wake-ups coalesce: with thousands of paths, probes due within a few milliseconds go out in one turn (each
-        // turn visits every path) instead of one turn each.
+        {
+            while (_dueQueue.TryPeek(out var probe, out var at) && (!IsOpen(probe) || probe.NextDue != at))
+                _dueQueue.Dequeue();
+            if (_dueQueue.TryPeek(out _, out var nextDue) && nextDue < next)
+                next = nextDue;
+            while (_deadlineQueue.TryPeek(out var entry, out var key)
+                && (!IsOpen(entry.Probe) || !entry.Probe.Pending.TryGetValue(entry.Seq, out var pending) || pending.Deadline != key.Deadline))
+                _deadlineQueue.Dequeue();
+            if (_deadlineQueue.TryPeek(out _, out var nextDeadline) && nextDeadline.Deadline < next)
+                next = nextDeadline.Deadline;
+        }
+        // Wake-ups coalesce: with thousands of paths, probes due within a few milliseconds go out in one turn instead
+        // of one turn each.
         return next > now + Coalesce ? next : now + Coalesce;
     }
 
     /// <summary>How close together probes' due times and deadlines are served by one turn.</summary>
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(5);
 
-    /// <summary>Declares the path's overdue probes missed, oldest first. Under _lock.</summary>
-    private void Expire(PathProbe probe, DateTimeOffset now, bool active, List<PathProbe> due)
+    /// <summary>One fast probe of a path that is not active, if the budget has it. Under _lock.</summary>
+    private bool TakeFastToken(DateTimeOffset now)
     {
-        List<(ulong Seq, Pending Pending)>? overdue = null;
-        var earliest = DateTimeOffset.MaxValue;
-        foreach (var (seq, pending) in probe.Pending)
-            if (pending.Deadline <= now)
-                (overdue ??= []).Add((seq, pending));
-            else if (pending.Deadline < earliest)
-                earliest = pending.Deadline;
-        probe.EarliestDeadline = earliest;
-        if (overdue is null)
-            return;
-        overdue.Sort((x, y) => x.Pending.Deadline.CompareTo(y.Pending.Deadline));
-        foreach (var (seq, pending) in overdue)
+        if (now > _fastRefilled)
+            _fastTokens = Math.Min(FastBudget, _fastTokens + (now - _fastRefilled).TotalSeconds * FastBudget);
+        _fastRefilled = now;
+        if (_fastTokens >= 1)
         {
-            probe.Pending.Remove(seq);
-            inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path, seq));
-            Telemetry.ProbesMissed.Add(1, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
-            probe.Misses++;
-            probe.Replies = 0;
-            // The active path's first miss: the rest of the loss threshold at once, each its own probe.
-            if (active && probe.Misses == 1)
-                for (var i = 1; i < _lossThreshold; i++)
-                    due.Add(probe);
+            _fastTokens--;
+            return true;
         }
+        if (now - _budgetLogged >= TimeSpan.FromMinutes(1))
+        {
+            _budgetLogged = now;
+            LogBudgetReached(logger, FastBudget);
+        }
+        return false;
+    }
+
+    /// <summary>The path's next probe at <paramref name="at"/>. Under _lock.</summary>
+    private void ScheduleAt(PathProbe probe, DateTimeOffset at)
+    {
+        probe.NextDue = at;
+        _dueQueue.Enqueue(probe, at);
+    }
+
+    /// <summary>The probe still one of ours (not closed by a change of candidates). Under _lock.</summary>
+    private bool IsOpen(PathProbe probe) => _paths.TryGetValue(probe.Path, out var current) && ReferenceEquals(current, probe);
+
+    private bool IsActive(PathProbe probe) => _active.TryGetValue(probe.Peer, out var a) && a == probe.Path;
+
+    /// <summary>Declares one overdue probe missed. Under _lock.</summary>
+    private void Expire(PathProbe probe, ulong seq, Pending pending, List<PathProbe> due)
+    {
+        probe.Pending.Remove(seq);
+        inbox.Post(new ProbeMissed(probe.Peer, pending.Deadline, probe.Path, seq));
+        if (Telemetry.ProbesMissed.Enabled)
+            Telemetry.ProbesMissed.Add(1, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
+        probe.Misses++;
+        probe.Replies = 0;
+        // The active path's first miss: the rest of the loss threshold at once, each its own probe.
+        if (probe.Misses == 1 && IsActive(probe))
+            for (var i = 1; i < _lossThreshold; i++)
+                due.Add(probe);
     }
 
     private bool Send(PathProbe probe, ushort? move, DateTimeOffset now)
@@ -258,8 +308,7 @@ public sealed partial class Prober(
         {
             var deadline = now + probe.Timeout(_activeInterval);
             probe.Pending[seq] = new Pending(time.GetTimestamp(), deadline);
-            if (probe.Pending.Count == 1 || deadline < probe.EarliestDeadline)
-                probe.EarliestDeadline = deadline;
+            _deadlineQueue.Enqueue((probe, seq), (deadline, seq));
         }
         try
         {
@@ -272,7 +321,7 @@ public sealed partial class Prober(
             lock (_lock)
             {
                 probe.Pending[seq] = probe.Pending[seq] with { Deadline = now };
-                probe.EarliestDeadline = now;
+                _deadlineQueue.Enqueue((probe, seq), (now, seq));
             }
             if (probe.LastSendError != e.SocketErrorCode)
                 LogSendFailed(logger, probe.Path.ToString(), e.Message);
@@ -327,7 +376,9 @@ public sealed partial class Prober(
                     probe.Misses = 0;
                     probe.Replies++;
                 }
-                Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
+                // The tag's string is made only when a listener (the OTLP exporter) takes the measurement.
+                if (Telemetry.PathRtt.Enabled)
+                    Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
                 inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, answer.EchoSequence, rtt, answer.ObservedSource, answer.WireGuardEndpoint));
             }
         }
@@ -361,8 +412,6 @@ public sealed partial class Prober(
         public IPAddress? Observed { get; set; }
         /// <summary>Probes missed in a row, and answered in a row since the last miss.</summary>
         public int Misses { get; set; }
-        /// <summary>No later than the earliest deadline in Pending (it may be earlier: an answer removed that one).</summary>
-        public DateTimeOffset EarliestDeadline { get; set; } = DateTimeOffset.MaxValue;
         public int Replies { get; set; }
         /// <summary>The prober's own estimate, for its timeouts (the policy keeps its own from the same replies).</summary>
         public PathQuality Quality { get; set; }
@@ -392,6 +441,9 @@ public sealed partial class Prober(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot open a probe socket for {Path} on {Device}: {Error}")]
     private static partial void LogBindFailed(ILogger logger, string path, string device, string error);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "More than {Budget} fast probes a second wanted: paths that are down, recovering or settling are probed at the standby rate beyond that (logged once a minute at most)")]
+    private static partial void LogBudgetReached(ILogger logger, int budget);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Probe over {Path} not sent: {Error}")]
     private static partial void LogSendFailed(ILogger logger, string path, string error);

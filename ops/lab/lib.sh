@@ -101,19 +101,22 @@ namespace_add() { # NS
 }
 
 # The router's two uplinks: A primary (metric 100), B backup (metric 200, IPv4 and IPv6), a source rule each.
+# LAB_ROUTER_IPV6=0: an IPv4-only router (IPv6 disabled in its namespace, as a host booted with it off).
 router_uplinks() {
+    [[ ${LAB_ROUTER_IPV6:-1} == 0 ]] && rx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
     ip -n "$NS_R" addr add $A_SRC/24 dev upa
     ip -n "$NS_R" addr add $B_SRC/24 dev upb
-    ip -n "$NS_R" addr add $B6_SRC/64 dev upb nodad
     ip -n "$NS_R" link set upa up
     ip -n "$NS_R" link set upb up
     routes_a add
     ip -n "$NS_R" route add default via $B_GW dev upb metric 200
     ip -n "$NS_R" route add default via $B_GW dev upb table 102
-    ip -n "$NS_R" -6 route add default via $B6_GW dev upb metric 200
-    ip -n "$NS_R" -6 route add default via $B6_GW dev upb table 102
     ip -n "$NS_R" rule add from $A_SRC lookup 101 pref 1001
     ip -n "$NS_R" rule add from $B_SRC lookup 102 pref 1002
+    [[ ${LAB_ROUTER_IPV6:-1} == 0 ]] && return 0
+    ip -n "$NS_R" addr add $B6_SRC/64 dev upb nodad
+    ip -n "$NS_R" -6 route add default via $B6_GW dev upb metric 200
+    ip -n "$NS_R" -6 route add default via $B6_GW dev upb table 102
     ip -n "$NS_R" -6 rule add from $B6_SRC lookup 102 pref 1002
 }
 
@@ -198,7 +201,7 @@ wireguard_up() {
         rx wg set "$WG_R" peer "$PPUB" preshared-key "$RUN/psk"
     fi
     ip -n "$NS_R" addr add $TUN_R/24 dev "$WG_R"
-    ip -n "$NS_R" addr add fd00:99::1/64 dev "$WG_R" nodad
+    [[ ${LAB_ROUTER_IPV6:-1} == 0 ]] || ip -n "$NS_R" addr add fd00:99::1/64 dev "$WG_R" nodad
     ip -n "$NS_R" link set "$WG_R" up
 }
 

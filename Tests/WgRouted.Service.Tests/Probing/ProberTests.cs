@@ -119,6 +119,38 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Beyond_the_fast_probe_budget_a_path_that_is_down_is_probed_at_the_standby_rate_and_the_active_one_is_not_held_back()
+    {
+        // Regression: at 1,000 peers every path down at once was probed at the active rate, more than could be answered
+        // in time, and no path ever came back. A budget of one fast probe a second for this prober alone.
+        var prober = new Prober(_f.Config, _f.Keyring, _f.Inbox, _schedule, _f.Network.Bind, _f.Time, NullLogger<Prober>.Instance) { FastBudget = 1 };
+        await _prober.StopAsync(CancellationToken.None);
+        var b0 = From(B);
+        Answer(src => src.Equals(A.Src));
+        var replied0 = Replied(A);
+        await prober.StartAsync(CancellationToken.None);
+        try
+        {
+            _schedule.Post(new ProbePaths(_f.Peer, [(A, "upa"), (B, "upb")]));
+            _schedule.Post(new ProbeActive(_f.Peer, A));
+            await Until(() => Replied(A) >= replied0 + 1 && From(B) >= b0 + 1, "the first probes");
+            for (var i = 1; i <= 40; i++)
+            {
+                _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+                await Until(() => Replied(A) >= replied0 + i + 1, $"A's answer {i + 1}: {Replied(A) - replied0}");
+            }
+            // Ten seconds: A, active, answered every 250 ms all along (the loop); B, down, between the standby rate (11)
+            // and the active one (41): one fast probe a second, the rest a second apart.
+            Assert.InRange(From(B) - b0, 11, 20);
+        }
+        finally
+        {
+            await prober.StopAsync(CancellationToken.None);
+            prober.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task A_wall_clock_stepped_an_hour_either_way_misses_no_probe_and_keeps_the_cadence()
     {
         // A second prober on a clock whose wall time is stepped while monotonic time runs on (NTP at boot).

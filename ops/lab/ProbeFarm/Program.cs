@@ -36,73 +36,95 @@ foreach (var line in File.ReadLines(args[0]))
 }
 Console.Error.WriteLine($"{byAddress.Count} addresses of {byAddress.Values.Select(v => v.Us).Distinct().Count()} peers");
 
-using var socket = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
-socket.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.PacketInformation, true);
-socket.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
-socket.ReceiveBufferSize = 4 << 20;
-socket.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
-socket.ReceiveTimeout = 1000;
-var buffer = new byte[ProbeCodec.MaxSize + 1];
-var reply = new byte[ProbeCodec.ReplySize];
-var sequences = new Dictionary<PeerKey, ProbeSequence>();
-// One replay window per peer, as each peer's own responder keeps: the router numbers its requests per peer.
-var guards = new Dictionary<PeerKey, ProbeGuard>();
-long answered = 0, refused = 0, lastAnswered = 0;
-var clock = Stopwatch.StartNew();
-var nextReport = 1.0;
-while (clock.Elapsed.TotalSeconds < seconds)
+// One thread per core, each on its own socket sharing the port (SO_REUSEPORT: the kernel spreads the router's paths
+// over them). A small receive buffer: a real peer answers its own few probes a second at once, so a backlog here would
+// only turn answers into misses (answered a second late); past it, requests are dropped as a congested link would.
+const int SoReusePort = 15; // SOL_SOCKET, <asm-generic/socket.h>
+var threads = Math.Max(1, Environment.ProcessorCount);
+var sockets = new List<Socket>();
+for (var t = 0; t < threads; t++)
 {
-    EndPoint from = new IPEndPoint(IPAddress.IPv6Any, 0);
-    var flags = SocketFlags.None;
-    int n;
-    IPPacketInformation info;
-    try
+    var s = new Socket(AddressFamily.InterNetworkV6, SocketType.Dgram, ProtocolType.Udp) { DualMode = true };
+    s.SetSocketOption(SocketOptionLevel.IPv6, SocketOptionName.PacketInformation, true);
+    s.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.PacketInformation, true);
+    s.SetRawSocketOption(1, SoReusePort, BitConverter.GetBytes(1));
+    s.ReceiveBufferSize = 128 << 10;
+    s.Bind(new IPEndPoint(IPAddress.IPv6Any, port));
+    s.ReceiveTimeout = 1000;
+    sockets.Add(s);
+}
+// One replay window per peer, as each peer's own responder keeps: the router numbers its requests per peer. Made up
+// front, locked while used: a peer's paths land on different threads.
+var peers = byAddress.Values.Select(v => v.Us).Distinct().ToDictionary(p => p, _ => (Sequence: new ProbeSequence(), Guard: new ProbeGuard()));
+// The scale bench starts wg-routed only after this line: probes sent before it would all be missed, every path down at once.
+Console.Error.WriteLine($"listening on port {port} with {threads} threads");
+long answered = 0, refused = 0;
+var clock = Stopwatch.StartNew();
+var serving = sockets.Select(socket => new Thread(() => Serve(socket)) { IsBackground = true }).ToList();
+serving.ForEach(t => t.Start());
+long lastAnswered = 0;
+for (var second = 1; second <= seconds; second++)
+{
+    Thread.Sleep(TimeSpan.FromSeconds(second) - clock.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero);
+    var now = Interlocked.Read(ref answered);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"t={second} answered_per_s={now - lastAnswered} refused={Interlocked.Read(ref refused)}"));
+    lastAnswered = now;
+}
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total answered={Interlocked.Read(ref answered)} refused={Interlocked.Read(ref refused)}"));
+sockets.ForEach(s => s.Dispose());
+return 0;
+
+void Serve(Socket socket)
+{
+    var buffer = new byte[ProbeCodec.MaxSize + 1];
+    var reply = new byte[ProbeCodec.ReplySize];
+    while (clock.Elapsed.TotalSeconds < seconds)
     {
-        n = socket.ReceiveMessageFrom(buffer, ref flags, ref from, out info);
-    }
-    catch (SocketException)
-    {
-        n = -1;
-        info = default;
-    }
-    if (n > 0)
-    {
+        EndPoint from = new IPEndPoint(IPAddress.IPv6Any, 0);
+        var flags = SocketFlags.None;
+        int n;
+        IPPacketInformation info;
+        try
+        {
+            n = socket.ReceiveMessageFrom(buffer, ref flags, ref from, out info);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            continue;
+        }
         var to = info.Address.IsIPv4MappedToIPv6 ? info.Address.MapToIPv4() : info.Address;
         var source = (IPEndPoint)from;
         var src = source.Address.IsIPv4MappedToIPv6 ? source.Address.MapToIPv4() : source.Address;
         var now = DateTimeOffset.UtcNow;
-        if (byAddress.TryGetValue(to, out var peer)
-            && ProbeCodec.TryDecode(buffer.AsSpan(0, n), k => k == router ? peer.Key : null, out var message, out _)
-            && (message is MoveRequest || (guards.TryGetValue(peer.Us, out var guard) ? guard : guards[peer.Us] = new ProbeGuard()).TryAccept(message, now, out _)))
+        if (!byAddress.TryGetValue(to, out var peer)
+            || !ProbeCodec.TryDecode(buffer.AsSpan(0, n), k => k == router ? peer.Key : null, out var message, out _))
         {
-            if (!sequences.TryGetValue(peer.Us, out var sequence))
-                sequences[peer.Us] = sequence = new ProbeSequence();
-            var observed = new Endpoint(src, source.Port);
-            ProbeAnswer? answer = message switch
-            {
-                ProbeRequest r => r.Reply(peer.Us, sequence.Next(now), now, observed, new Endpoint(src, 51820)),
-                MoveRequest m => m.Reply(peer.Us, sequence.Next(now), now, observed, m.Requested),
-                _ => null,
-            };
-            if (answer is not null)
-            {
-                var length = ProbeCodec.Encode(answer, peer.Key, reply);
-                socket.SendTo(reply.AsSpan(0, length), SocketFlags.None, source);
-                answered++;
-            }
+            Interlocked.Increment(ref refused);
+            continue;
         }
-        else
-            refused++;
-    }
-    if (clock.Elapsed.TotalSeconds >= nextReport)
-    {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"t={nextReport:F0} answered_per_s={answered - lastAnswered} refused={refused}"));
-        lastAnswered = answered;
-        nextReport += 1;
+        var state = peers[peer.Us];
+        bool fresh;
+        lock (state.Guard)
+            fresh = message is MoveRequest || state.Guard.TryAccept(message, now, out _);
+        if (!fresh)
+        {
+            Interlocked.Increment(ref refused);
+            continue;
+        }
+        var observed = new Endpoint(src, source.Port);
+        ProbeAnswer? answer = message switch
+        {
+            ProbeRequest r => r.Reply(peer.Us, state.Sequence.Next(now), now, observed, new Endpoint(src, 51820)),
+            MoveRequest m => m.Reply(peer.Us, state.Sequence.Next(now), now, observed, m.Requested),
+            _ => null,
+        };
+        if (answer is null)
+            continue;
+        var length = ProbeCodec.Encode(answer, peer.Key, reply);
+        socket.SendTo(reply.AsSpan(0, length), SocketFlags.None, source);
+        Interlocked.Increment(ref answered);
     }
 }
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total answered={answered} refused={refused}"));
-return 0;
 
 static bool IsLab(IPAddress ip) =>
     ip.AddressFamily == AddressFamily.InterNetwork
