@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WgRouted.Engine;
@@ -31,14 +32,39 @@ public sealed partial class Switcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        var reader = commands.Reader;
         try
         {
-            await foreach (var command in commands.Reader.ReadAllAsync(stoppingToken))
-                Carry(command);
+            while (await reader.WaitToReadAsync(stoppingToken))
+                foreach (var command in Latest(reader))
+                    Carry(command);
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+    }
+
+    /// <summary>
+    /// What is queued, one command a peer, the newest: a later decision supersedes an earlier one, and re-assertions
+    /// only repeat. When the kernel or WireGuard are slow (hundreds of peers re-asserting every 100 ms on a loaded
+    /// router) the queue would otherwise grow without bound. A re-assertion of the path a queued decision chose is
+    /// carried as that decision, which does the same and also reports EndpointSwitched.
+    /// </summary>
+    public static List<SwitchCommand> Latest(ChannelReader<SwitchCommand> reader)
+    {
+        ArgumentNullException.ThrowIfNull(reader);
+        var latest = new Dictionary<PeerKey, SwitchCommand>();
+        var order = new List<PeerKey>();
+        while (reader.TryRead(out var command))
+        {
+            var peer = command.Decision.Peer;
+            if (!latest.TryGetValue(peer, out var before))
+                order.Add(peer);
+            else if (command.Decision is SwitchReasserted r && before.Decision is EndpointSwitchDecided d && d.To == r.Path)
+                continue;
+            latest[peer] = command;
+        }
+        return order.ConvertAll(p => latest[p]);
     }
 
     /// <summary>One command; public for tests.</summary>
