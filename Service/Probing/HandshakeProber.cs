@@ -223,7 +223,7 @@ public sealed partial class HandshakeProber(
         var cookie = peer.Cookie is { } c && now - peer.CookieAt < CookieLifetime ? c : [];
         var initiation = HandshakeCodec.WriteInitiation(keys, ephemeral, index, stamp, cookie, message);
         CryptographicOperations.ZeroMemory(ephemeral);
-        var deadline = now + Timeout(peer.Quality);
+        var deadline = now + Prober.Timeout(peer.Quality, _interval);
         lock (_lock)
         {
             peer.LastSent = now;
@@ -244,13 +244,6 @@ public sealed partial class HandshakeProber(
             Once(peer, e.Message);
             return now;
         }
-    }
-
-    /// <summary>RFC 6298's shape as the prober's, at least the prober's MinTimeout and at most one active interval.</summary>
-    private TimeSpan Timeout(PathQuality quality)
-    {
-        var ms = quality.SrttMs is { } s ? 2 * (s + 4 * quality.RttVarMs) : _interval.TotalMilliseconds;
-        return TimeSpan.FromMilliseconds(Math.Clamp(ms, Prober.MinTimeout.TotalMilliseconds, Math.Max(Prober.MinTimeout.TotalMilliseconds, _interval.TotalMilliseconds)));
     }
 
     private uint NewIndex()

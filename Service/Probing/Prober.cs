@@ -39,6 +39,18 @@ public sealed partial class Prober(
     public const int RecoveryReplies = 2;
 
     /// <summary>
+    /// How long an answer is waited for: RFC 6298's RTO shape (srtt + 4 rttvar, doubled for margin), at least
+    /// MinTimeout, and at most one active interval unless the path's RTT itself is longer: silent loss must show within
+    /// LossThreshold intervals. The handshake prober waits the same way.
+    /// </summary>
+    public static TimeSpan Timeout(PathQuality quality, TimeSpan activeInterval)
+    {
+        var ms = quality.SrttMs is { } s ? 2 * (s + 4 * quality.RttVarMs) : activeInterval.TotalMilliseconds;
+        var max = Math.Max(activeInterval.TotalMilliseconds, 2 * (quality.SrttMs ?? 0));
+        return TimeSpan.FromMilliseconds(Math.Clamp(ms, MinTimeout.TotalMilliseconds, Math.Max(MinTimeout.TotalMilliseconds, max)));
+    }
+
+    /// <summary>
     /// Probes a second, at most, for paths other than the active ones at the active rate (settling, down, recovering);
     /// beyond it they are probed at the standby rate. Without a bound, every path down at once (a start with the
     /// responders not up yet) meant all of them at the active rate: at 1,000 peers x 4 paths 16,000 probes a second,
@@ -306,7 +318,7 @@ public sealed partial class Prober(
         var length = ProbeCodec.Encode(message, key, buffer);
         lock (_lock)
         {
-            var deadline = now + probe.Timeout(_activeInterval);
+            var deadline = now + Timeout(probe.Quality, _activeInterval);
             probe.Pending[seq] = new Pending(time.GetTimestamp(), deadline);
             _deadlineQueue.Enqueue((probe, seq), (deadline, seq));
         }
@@ -415,17 +427,6 @@ public sealed partial class Prober(
         public int Replies { get; set; }
         /// <summary>The prober's own estimate, for its timeouts (the policy keeps its own from the same replies).</summary>
         public PathQuality Quality { get; set; }
-
-        /// <summary>
-        /// RFC 6298's RTO shape (srtt + 4 rttvar, doubled for margin), at least MinTimeout, and at most one active
-        /// interval unless the path's RTT itself is longer: silent loss must show within LossThreshold intervals.
-        /// </summary>
-        public TimeSpan Timeout(TimeSpan activeInterval)
-        {
-            var ms = Quality.SrttMs is { } s ? 2 * (s + 4 * Quality.RttVarMs) : activeInterval.TotalMilliseconds;
-            var max = Math.Max(activeInterval.TotalMilliseconds, 2 * (Quality.SrttMs ?? 0));
-            return TimeSpan.FromMilliseconds(Math.Clamp(ms, MinTimeout.TotalMilliseconds, Math.Max(MinTimeout.TotalMilliseconds, max)));
-        }
 
         private int _disposed;
 
