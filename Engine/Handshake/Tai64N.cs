@@ -21,9 +21,7 @@ public static class Tai64N
     /// <summary>TAI64N of <paramref name="at"/> with nanoseconds rounded down to the grain.</summary>
     public static void Write(DateTimeOffset at, Span<byte> destination)
     {
-        var ticks = at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
-        var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var rest);
-        var nanos = rest * 100 / GrainNanoseconds * GrainNanoseconds;
+        var (seconds, nanos) = Split(at);
         BinaryPrimitives.WriteUInt64BigEndian(destination, Base + (ulong)seconds);
         BinaryPrimitives.WriteUInt32BigEndian(destination[8..], (uint)nanos);
     }
@@ -43,9 +41,14 @@ public static class Tai64N
     /// <summary><paramref name="at"/> rounded down to the grain (the instant its TAI64N stands for).</summary>
     public static DateTimeOffset Floor(DateTimeOffset at)
     {
-        var ticks = at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks;
-        var seconds = Math.DivRem(ticks, TimeSpan.TicksPerSecond, out var rest);
-        var nanos = rest * 100 / GrainNanoseconds * GrainNanoseconds;
+        var (seconds, nanos) = Split(at);
         return DateTimeOffset.UnixEpoch.AddTicks(seconds * TimeSpan.TicksPerSecond + nanos / 100);
+    }
+
+    /// <summary>Seconds since 1970 and nanoseconds rounded down to the grain.</summary>
+    private static (long Seconds, long Nanos) Split(DateTimeOffset at)
+    {
+        var seconds = Math.DivRem(at.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks, TimeSpan.TicksPerSecond, out var rest);
+        return (seconds, rest * 100 / GrainNanoseconds * GrainNanoseconds);
     }
 }

@@ -66,25 +66,11 @@ public sealed partial class Fences(ILogger<Fences> logger) : IHostedService
         ArgumentNullException.ThrowIfNull(newRemote);
         if (!_ready)
             return;
-        lock (_lock)
-        {
-            // A newer switch for the same peer replaces the older one's fence (they would fight).
-            if (_elements.Remove(owner, out var previous))
-                Nft($"delete element inet {Table} {previous}", out _);
-            // Across families there is nothing to rewrite: the old family's packets stop by themselves.
-            if (oldRemote.AddressFamily != newRemote.AddressFamily)
-                return;
-            var map = oldRemote.AddressFamily == AddressFamily.InterNetwork ? "fence4" : "fence6";
-            var key = $"{oldRemote.Address} . {oldRemote.Port} . {localPort}";
-            var what = $"from {oldRemote} to port {localPort} -> {newRemote}";
-            if (!Nft($"add element inet {Table} {map} {{ {key} timeout {(int)Lifetime.TotalMilliseconds}ms : {newRemote} }}", out var error))
-            {
-                LogAddFailed(logger, what, error);
-                return;
-            }
-            _elements[owner] = $"{map} {{ {key} }}";
-            LogAdded(logger, what);
-        }
+        var map = oldRemote.AddressFamily == AddressFamily.InterNetwork ? "fence4" : "fence6";
+        // Across families there is nothing to rewrite (the old family's packets stop by themselves): the older fence
+        // goes all the same.
+        Replace($"fence {owner}", oldRemote.AddressFamily == newRemote.AddressFamily ? map : null,
+            $"{oldRemote.Address} . {oldRemote.Port} . {localPort}", $" : {newRemote}", $"from {oldRemote} to port {localPort} -> {newRemote}");
     }
 
     /// <summary>
@@ -101,14 +87,23 @@ public sealed partial class Fences(ILogger<Fences> logger) : IHostedService
         ArgumentNullException.ThrowIfNull(remote);
         if (!_ready || oldLocal.AddressFamily != remote.AddressFamily)
             return;
+        Replace($"hold {owner}", oldLocal.AddressFamily == AddressFamily.InterNetwork ? "hold4" : "hold6",
+            $"{oldLocal} . {remote.Address} . {remote.Port} . {localPort}", "", $"from {remote} to {oldLocal} port {localPort} dropped");
+    }
+
+    /// <summary>
+    /// A newer switch for the same peer replaces the older one's element (they would fight): the owner's element goes,
+    /// and the new one (<paramref name="set"/> null: none) is added with the kernel timeout.
+    /// </summary>
+    private void Replace(string owner, string? set, string key, string value, string what)
+    {
         lock (_lock)
         {
-            var set = oldLocal.AddressFamily == AddressFamily.InterNetwork ? "hold4" : "hold6";
-            var key = $"{oldLocal} . {remote.Address} . {remote.Port} . {localPort}";
-            var what = $"from {remote} to {oldLocal} port {localPort} dropped";
             if (_elements.Remove(owner, out var previous))
                 Nft($"delete element inet {Table} {previous}", out _);
-            if (!Nft($"add element inet {Table} {set} {{ {key} timeout {(int)Lifetime.TotalMilliseconds}ms }}", out var error))
+            if (set is null)
+                return;
+            if (!Nft($"add element inet {Table} {set} {{ {key} timeout {(int)Lifetime.TotalMilliseconds}ms{value} }}", out var error))
             {
                 LogAddFailed(logger, what, error);
                 return;

@@ -47,7 +47,7 @@ public sealed partial class HandshakeProber(
     private readonly Dictionary<uint, (StockPeer Peer, Pending Pending)> _pending = [];
     /// <summary>Initiations declared missed whose answer may still come, until <see cref="LateGrace"/> after their deadline.</summary>
     private readonly Dictionary<uint, (StockPeer Peer, Pending Pending)> _late = [];
-    private readonly Dictionary<(IPAddress Src, string? Device, ushort Port), Channel> _sockets = [];
+    private readonly Dictionary<(IPAddress Src, string? Device, ushort Port), ReceivingSocket> _sockets = [];
     private readonly TimeSpan _interval = config.Policy.ActiveInterval;
     private readonly MonotonicClock _clock = new(time);
 
@@ -136,7 +136,7 @@ public sealed partial class HandshakeProber(
                     continue;
                 }
                 // Answered already, not yet read: look again in a moment.
-                if (pending.Channel is { Socket.HasQueued: true } && now < pending.Deadline + LateGrace)
+                if (pending.Receiver is { Socket.HasQueued: true } && now < pending.Deadline + LateGrace)
                 {
                     var soon = now + TimeSpan.FromMilliseconds(2);
                     next = soon < next ? soon : next;
@@ -146,7 +146,7 @@ public sealed partial class HandshakeProber(
                 if (pending.Initiation is not null)
                     _late[index] = (peer, pending);
                 missed.Add(new ProbeMissed(peer.Key, pending.Deadline, pending.Path, index));
-                LogMissed(logger, peer.Key.Base64, pending.Path.ToString(), index, pending.Channel?.Socket.HasQueued ?? false);
+                LogMissed(logger, peer.Key.Base64, pending.Path.ToString(), index, pending.Receiver?.Socket.HasQueued ?? false);
                 if (pending.Path == peer.Active)
                 {
                     peer.Quality = peer.Quality.WithMiss(now);
@@ -197,7 +197,7 @@ public sealed partial class HandshakeProber(
             peer.NextDue = now + MinGap;
             return null;
         }
-        Channel? channel;
+        ReceivingSocket? channel;
         string? error;
         lock (_lock)
         {
@@ -260,7 +260,7 @@ public sealed partial class HandshakeProber(
     }
 
     /// <summary>The raw socket for a source, uplink and listen port, opened on first use. Under _lock.</summary>
-    private Channel? Open(IPAddress src, string? device, ushort port, out string? error)
+    private ReceivingSocket? Open(IPAddress src, string? device, ushort port, out string? error)
     {
         error = null;
         var key = (src, device, port);
@@ -268,7 +268,7 @@ public sealed partial class HandshakeProber(
             return channel;
         try
         {
-            channel = new Channel(bind(new IPEndPoint(src, port), device)) { Port = port };
+            channel = new ReceivingSocket(bind(new IPEndPoint(src, port), device));
         }
         catch (SocketException e)
         {
@@ -277,7 +277,7 @@ public sealed partial class HandshakeProber(
         }
         _sockets[key] = channel;
         LogOpened(logger, src.ToString(), device ?? "-");
-        channel.Receiving = ReceiveAsync(channel);
+        channel.Receiving = ReceiveAsync(channel, port);
         return channel;
     }
 
@@ -293,25 +293,12 @@ public sealed partial class HandshakeProber(
             }
     }
 
-    private async Task ReceiveAsync(Channel channel)
+    private async Task ReceiveAsync(ReceivingSocket channel, ushort port)
     {
         var buffer = new byte[HandshakeCodec.InitiationSize];
         var cookie = new byte[HandshakeCodec.CookieSize];
-        while (true)
+        while (await channel.NextAsync(buffer) is { } result)
         {
-            (int Length, IPEndPoint From) result;
-            try
-            {
-                result = await channel.Socket.ReceiveFromAsync(buffer, channel.Closing.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                continue;
-            }
             var now = _clock.Now;
             var arrived = time.GetTimestamp();
             var message = buffer.AsSpan(0, result.Length);
@@ -363,7 +350,7 @@ public sealed partial class HandshakeProber(
                     peer.Quality = peer.Quality.WithReply(now, rtt);
             Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", pending.Path.ToString()));
             // The peer took the initiation's source (ours, with our listen port) as its endpoint for us.
-            var us = new Endpoint(pending.Path.Src, (ushort)channel.Port);
+            var us = new Endpoint(pending.Path.Src, port);
             inbox.Post(new ProbeReplied(peer.Key, now, pending.Path, index, rtt, null, us));
         }
     }
@@ -410,26 +397,7 @@ public sealed partial class HandshakeProber(
 
     /// <summary>An initiation awaiting its answer (null when it could not be sent: missed at its deadline, now).</summary>
     private readonly record struct Pending(
-        CandidatePath Path, HandshakeInitiation? Initiation, Channel? Channel, HandshakeKeys Keys, long SentTicks, DateTimeOffset Deadline);
-
-    private sealed class Channel(IDatagramSocket socket) : IDisposable
-    {
-        public IDatagramSocket Socket { get; } = socket;
-        public CancellationTokenSource Closing { get; } = new();
-        public Task? Receiving { get; set; }
-        public int Port { get; init; }
-
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0)
-                return;
-            Closing.Cancel();
-            Socket.Dispose();
-            Closing.Dispose();
-        }
-    }
+        CandidatePath Path, HandshakeInitiation? Initiation, ReceivingSocket? Receiver, HandshakeKeys Keys, long SentTicks, DateTimeOffset Deadline);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Handshake to stock peer {Peer} over {Path} not sent: {Error}")]
     private static partial void LogNotSent(ILogger logger, string peer, string path, string error);

@@ -130,7 +130,7 @@ public sealed partial class Prober(
                     };
                     _paths[path] = probe;
                     ScheduleAt(probe, now);
-                    probe.Receiving = ReceiveAsync(probe);
+                    probe.Receiver.Receiving = ReceiveAsync(probe);
                 }
                 catch (SocketException e)
                 {
@@ -346,22 +346,8 @@ public sealed partial class Prober(
     {
         var buffer = new byte[ProbeCodec.MaxSize + 1];
         var guard = new ProbeGuard();
-        while (true)
+        while (await probe.Receiver.NextAsync(buffer) is { } result)
         {
-            (int Length, IPEndPoint From) result;
-            try
-            {
-                result = await probe.Socket.ReceiveFromAsync(buffer, probe.Closing.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException)
-            {
-                // ICMP port unreachable and the like surface here on a connected path; the timeout counts the miss.
-                continue;
-            }
             var now = _clock.Now;
             var arrived = time.GetTimestamp();
             if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.Length), s => s == probe.Peer ? keyring.KeyFor(s) : null, out var message, out var error)
@@ -413,12 +399,11 @@ public sealed partial class Prober(
         public CandidatePath Path { get; } = path;
         public IPEndPoint Remote { get; } = remote;
         public string? Device { get; } = uplink;
-        public IDatagramSocket Socket { get; } = socket;
-        public CancellationTokenSource Closing { get; } = new();
+        public ReceivingSocket Receiver { get; } = new(socket);
+        public IDatagramSocket Socket => Receiver.Socket;
         public Dictionary<ulong, Pending> Pending { get; } = [];
         public DateTimeOffset NextDue { get; set; }
         public DateTimeOffset FastUntil { get; set; }
-        public Task? Receiving { get; set; }
         public SocketError? LastSendError { get; set; }
         /// <summary>Our address as the responder last saw it on this path.</summary>
         public IPAddress? Observed { get; set; }
@@ -428,16 +413,7 @@ public sealed partial class Prober(
         /// <summary>The prober's own estimate, for its timeouts (the policy keeps its own from the same replies).</summary>
         public PathQuality Quality { get; set; }
 
-        private int _disposed;
-
-        public void Dispose()
-        {
-            if (Interlocked.Exchange(ref _disposed, 1) != 0)
-                return;
-            Closing.Cancel();
-            Socket.Dispose();
-            Closing.Dispose();
-        }
+        public void Dispose() => Receiver.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot open a probe socket for {Path} on {Device}: {Error}")]

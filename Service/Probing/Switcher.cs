@@ -87,7 +87,7 @@ public sealed partial class Switcher(
         var traceId = command.Decision.TraceId;
         using var span = first ? null : Activities.StartActivity("reassert", ActivityKind.Internal, command.Trace);
         var parent = span?.Context ?? command.Trace;
-        if (Apply(peer, path, parent) is { } error)
+        if (Apply(peer, path, stock, parent) is { } error)
         {
             inbox.Post(new SwitchNotApplied(peer, time.GetUtcNow(), path, error) { TraceId = traceId });
             return;
@@ -104,7 +104,7 @@ public sealed partial class Switcher(
     }
 
     /// <summary>Pin and set the endpoint; the error when the kernel or WireGuard refuse.</summary>
-    private string? Apply(PeerKey peer, CandidatePath to, ActivityContext parent)
+    private string? Apply(PeerKey peer, CandidatePath to, bool stock, ActivityContext parent)
     {
         if (keyring.InterfaceOf(peer) is not { } itf)
             return "the peer is on no managed interface";
@@ -114,7 +114,7 @@ public sealed partial class Switcher(
             {
                 pin?.SetTag("wgrouted.src", to.Src.ToString());
                 pin?.SetTag("wgrouted.dst", to.Dst.Address.ToString());
-                if (keyring.IsStock(peer) && _pinned.TryGetValue(peer, out var was) && !was.Src.Equals(to.Src)
+                if (stock && _pinned.TryGetValue(peer, out var was) && !was.Src.Equals(to.Src)
                     && was.Dst.Equals(to.Dst.Address) && keyring.Us(peer)?.ListenPort is { } listen and > 0)
                     fences.HoldOff(peer.Base64, was.Src, new IPEndPoint(to.Dst.Address, to.Dst.Port), listen);
                 pins.Change(rtnl =>
