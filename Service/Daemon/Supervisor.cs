@@ -31,7 +31,8 @@ public sealed partial class Supervisor(
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await service.StartAsync(cancellationToken);
-        _watching = WatchAsync(_stopping.Token);
+        // On the pool, not on the caller's context: a restart never waits for whoever started the daemon.
+        _watching = Task.Run(() => WatchAsync(_stopping.Token), CancellationToken.None);
     }
 
     private async Task WatchAsync(CancellationToken stopping)
@@ -68,10 +69,12 @@ public sealed partial class Supervisor(
             Restarts++;
             Telemetry.ServiceRestarts.Add(1, new KeyValuePair<string, object?>("service", Name));
             LogRestarting(logger, Name, error, delay.TotalMilliseconds);
-            inbox.Post(new ServiceRestarted(time.GetUtcNow(), Name, error, failures));
             try
             {
-                await Task.Delay(delay, time, stopping);
+                // The timer is set before the event is posted: whoever reacts to the event finds the restart already due.
+                var backoff = Task.Delay(delay, time, stopping);
+                inbox.Post(new ServiceRestarted(time.GetUtcNow(), Name, error, failures));
+                await backoff;
                 await service.StartAsync(stopping);
             }
             catch (OperationCanceledException) when (stopping.IsCancellationRequested)

@@ -65,7 +65,8 @@ public sealed class LabTests
             Assert.Superset(new HashSet<string> { "decide", "pin", "endpoint", "move", "converge" }, children);
             Assert.Equal("converged", failover.Attributes["wgrouted.outcome"]);
             Assert.StartsWith("198.18.2.2 -> ", failover.Attributes["wgrouted.to"], StringComparison.Ordinal);
-            Assert.Equal("PathLinkDown", failover.Attributes["wgrouted.trigger"]);
+            // The kernel's link-down and the probe that can no longer be sent race to the loop: either is the trigger, never a deadline.
+            Assert.True(failover.Attributes["wgrouted.trigger"] is "PathLinkDown" or "ProbeMissed", failover.Attributes["wgrouted.trigger"]);
             Assert.Contains(spans, s => s.Name == "switch Preferred" && s.ParentSpanId is null);
             // The timeline and the trace point at each other.
             var timeline = File.ReadAllText(Path.Combine(replayDir, "replay-router.txt"));
