@@ -49,7 +49,9 @@ public sealed partial class EndpointPolicy
             return false;
         if (r.SrttMs is not { } reported)
             return true;
+        if (LossBand(q.Loss) != LossBand(r.Loss))
+            return true;
         return Math.Abs(srtt - reported) >= Math.Max(reported * PolicyOptions.ReportRttFraction, PolicyOptions.ReportRttMinMs)
-            || LossBand(q.Loss) != LossBand(r.Loss);
+            && (r.LastProbeAt is not { } last || q.LastProbeAt - last >= PolicyOptions.ReportRttInterval);
     }
 }

@@ -39,6 +39,12 @@ public sealed record PolicyOptions
     /// <summary>PathMeasured is stored when srtt moves by this fraction (or by <see cref="ReportRttMinMs"/>) since the last one stored.</summary>
     public const double ReportRttFraction = 0.10;
     public const double ReportRttMinMs = 1.0;
+    /// <summary>
+    /// ... and at most once in this long for a move of the RTT alone: under load RTTs wander past those bounds all the
+    /// time (500 peers: 800 PathMeasured a second, most of the daemon's store work and PostgreSQL's CPU), and every
+    /// probe's RTT is kept by the recorder anyway. Loss, eligibility and up/down are stored at once.
+    /// </summary>
+    public static readonly TimeSpan ReportRttInterval = TimeSpan.FromSeconds(10);
 
     public static readonly PolicyOptions Default = new();
 }

@@ -68,10 +68,9 @@ public sealed class EventStore : IAsyncDisposable
     {
         if (events.Count == 0)
             return 0;
-        await using var session = _store.LightweightSession();
-        var ids = events.Select(e => e.Id).ToArray();
-        var known = (await session.Events.QueryAllRawEvents().Where(e => ids.Contains(e.Id)).Select(e => e.Id).ToListAsync(ct)).ToHashSet();
+        var known = await KnownIdsAsync(events.Select(e => e.Id).ToArray(), ct);
         var fresh = events.Where(e => !known.Contains(e.Id)).ToList();
+        await using var session = _store.LightweightSession();
         foreach (var group in fresh.GroupBy(e => e.Stream, StringComparer.Ordinal))
             session.Events.Append(group.Key, group.Select(e =>
             {
@@ -82,6 +81,20 @@ public sealed class EventStore : IAsyncDisposable
         if (fresh.Count > 0)
             await session.SaveChangesAsync(ct);
         return fresh.Count;
+    }
+
+    /// <summary>Which of these event ids the store has. SQL, not Marten's LINQ: parsing that query every batch was 4 % of the daemon's CPU at 500 peers.</summary>
+    private async Task<HashSet<Guid>> KnownIdsAsync(Guid[] ids, CancellationToken ct)
+    {
+        await using var conn = new NpgsqlConnection(ConnectionString);
+        await conn.OpenAsync(ct);
+        await using var cmd = new NpgsqlCommand($"SELECT id FROM {Schema}.mt_events WHERE id = ANY(@ids)", conn);
+        cmd.Parameters.AddWithValue("ids", ids);
+        var known = new HashSet<Guid>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            known.Add(reader.GetGuid(0));
+        return known;
     }
 
     /// <summary>Stored events, oldest first, optionally of one stream and from a time on.</summary>

@@ -329,11 +329,13 @@ public class PolicyScenarioTests
     {
         var sim = new Simulation().Candidates(A4).Up(A4, 20).RunTo(10_000);
         var before = sim.Stored.OfType<PathMeasured>().Count();
-        sim.Up(A4, 40).RunTo(20_000);
+        sim.Up(A4, 40).RunTo(40_000);
         var rtt = sim.Stored.OfType<PathMeasured>().Skip(before).ToList();
-        Assert.InRange(rtt.Count, 1, 10);
+        // A move of the RTT alone: the first at once, the rest at most one in ReportRttInterval.
+        Assert.InRange(rtt.Count, 1, 4);
         Assert.All(rtt, m => Assert.True(m.Quality.SrttMs > 20));
         Assert.True(rtt[^1].Quality.SrttMs > 36);
+        Assert.All(rtt.Zip(rtt.Skip(1)), p => Assert.True(p.Second.At - p.First.At >= PolicyOptions.ReportRttInterval, $"{p.First.At:O} {p.Second.At:O}"));
         // Every 5th probe lost: 20 % loss over the window.
         var measured = sim.Stored.OfType<PathMeasured>().Count();
         for (var i = 0; i < 20; i++)

@@ -4,6 +4,7 @@
 # namespace's links, routes or rules. Addresses: 198.18.0.0/15 and fd00::/8 only.
 #
 #   router (wgr<ID>r)  upa 198.18.1.2/24 ── ra 198.18.1.1/24            inet (wgr<ID>i)
+#                          (fd00:1::2/64)      fd00:1::1/64
 #                      upb 198.18.2.2/24 ── rb 198.18.2.1/24                forwarding on
 #                          fd00:2::2/64        fd00:2::1/64
 #                                          pp 198.18.3.1/24, fd00:3::1/64 ── pe0 198.18.3.2/24, fd00:3::2/64  peer (wgr<ID>p)
@@ -12,7 +13,7 @@
 LAB_DIR=${LAB_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 KEEPALIVE=${LAB_KEEPALIVE:-2}
 PING_INTERVAL=${LAB_PING_INTERVAL:-0.02}   # seconds between tunnel pings (50 pps)
-A_SRC=198.18.1.2 A_GW=198.18.1.1 B_SRC=198.18.2.2 B_GW=198.18.2.1 B6_SRC=fd00:2::2 B6_GW=fd00:2::1
+A_SRC=198.18.1.2 A_GW=198.18.1.1 A6_SRC=fd00:1::2 A6_GW=fd00:1::1 B_SRC=198.18.2.2 B_GW=198.18.2.1 B6_SRC=fd00:2::2 B6_GW=fd00:2::1
 PEER4=198.18.3.2 PEER6=fd00:3::2 TUN_R=198.19.0.1 TUN_P=198.19.0.2
 MODE=stock
 STATE_DIR=/run/wgrlab
@@ -85,6 +86,7 @@ lab_namespaces() {
     ip link add upb netns "$NS_R" type veth peer name rb netns "$NS_I"
     ip link add pp netns "$NS_I" type veth peer name pe0 netns "$NS_P"
     ip -n "$NS_I" addr add 198.18.1.1/24 dev ra
+    ip -n "$NS_I" addr add fd00:1::1/64 dev ra nodad
     ip -n "$NS_I" addr add 198.18.2.1/24 dev rb
     ip -n "$NS_I" addr add fd00:2::1/64 dev rb nodad
     ip -n "$NS_I" addr add 198.18.3.1/24 dev pp
@@ -102,8 +104,22 @@ namespace_add() { # NS
 
 # The router's two uplinks: A primary (metric 100), B backup (metric 200, IPv4 and IPv6), a source rule each.
 # LAB_ROUTER_IPV6=0: an IPv4-only router (IPv6 disabled in its namespace, as a host booted with it off).
+# LAB_ROUTER_IPV4=0: an IPv6-only router: no IPv4 address or route on either uplink, A is fd00:1::2 (the counters
+# and results name it A all the same).
 router_uplinks() {
     [[ ${LAB_ROUTER_IPV6:-1} == 0 ]] && rx sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+    if [[ ${LAB_ROUTER_IPV4:-1} == 0 ]]; then
+        ip -n "$NS_R" addr add $A6_SRC/64 dev upa nodad
+        ip -n "$NS_R" addr add $B6_SRC/64 dev upb nodad
+        ip -n "$NS_R" link set upa up
+        ip -n "$NS_R" link set upb up
+        routes_a add
+        ip -n "$NS_R" -6 route add default via $B6_GW dev upb metric 200
+        ip -n "$NS_R" -6 route add default via $B6_GW dev upb table 102
+        ip -n "$NS_R" -6 rule add from $A6_SRC lookup 101 pref 1001
+        ip -n "$NS_R" -6 rule add from $B6_SRC lookup 102 pref 1002
+        return 0
+    fi
     ip -n "$NS_R" addr add $A_SRC/24 dev upa
     ip -n "$NS_R" addr add $B_SRC/24 dev upb
     ip -n "$NS_R" link set upa up
@@ -122,6 +138,11 @@ router_uplinks() {
 
 # A's default routes, main (metric 100) and table 101: routes_a add|del
 routes_a() {
+    if [[ ${LAB_ROUTER_IPV4:-1} == 0 ]]; then
+        ip -n "$NS_R" -6 route "$1" default via $A6_GW dev upa metric 100
+        ip -n "$NS_R" -6 route "$1" default via $A6_GW dev upa table 101
+        return 0
+    fi
     ip -n "$NS_R" route "$1" default via $A_GW dev upa metric 100
     ip -n "$NS_R" route "$1" default via $A_GW dev upa table 101
 }
@@ -130,6 +151,9 @@ routes_a() {
 # what arrives from each uplink (prerouting, before any injected drop) and what the peer sends to each
 # router address. Injected faults go into inet's chain `fault` (forward hook).
 counters_up() {
+    # On an IPv6-only router, A's counters count its IPv6 address.
+    local a="ip saddr $A_SRC" toa="ip daddr $A_SRC"
+    [[ ${LAB_ROUTER_IPV4:-1} == 0 ]] && a="ip6 saddr $A6_SRC" toa="ip6 daddr $A6_SRC"
     rx nft -f - <<EOF
 table inet wgrlab {
     counter txA {}
@@ -137,7 +161,7 @@ table inet wgrlab {
     counter txB6 {}
     chain post {
         type filter hook postrouting priority 0; policy accept;
-        ip saddr $A_SRC udp dport 51820 counter name txA
+        $a udp dport 51820 counter name txA
         ip saddr $B_SRC udp dport 51820 counter name txB
         ip6 saddr $B6_SRC udp dport 51820 counter name txB6
     }
@@ -154,11 +178,11 @@ table inet wgrlab {
     counter initA {}
     chain pre {
         type filter hook prerouting priority -300; policy accept;
-        iifname "ra" ip saddr $A_SRC udp dport 51820 @th,64,8 1 counter name initA
-        iifname "ra" ip saddr $A_SRC udp dport 51820 counter name inA
+        iifname "ra" $a udp dport 51820 @th,64,8 1 counter name initA
+        iifname "ra" $a udp dport 51820 counter name inA
         iifname "rb" ip saddr $B_SRC udp dport 51820 counter name inB
         iifname "rb" ip6 saddr $B6_SRC udp dport 51820 counter name inB6
-        iifname "pp" ip daddr $A_SRC udp sport 51820 counter name toA
+        iifname "pp" $toa udp sport 51820 counter name toA
         iifname "pp" ip daddr $B_SRC udp sport 51820 counter name toB
         iifname "pp" ip6 daddr $B6_SRC udp sport 51820 counter name toB6
     }
@@ -193,7 +217,8 @@ wireguard_up() {
     ip -n "$NS_P" link set "$WG_P" up
     # The router last: its keepalive starts the handshake at once, and the peer is ready for it.
     rx wg set "$WG_R" listen-port 51820 private-key "$RUN/router.key" \
-        peer "$PPUB" allowed-ips $TUN_P/32,fd00:99::2/128 endpoint $PEER4:51820 persistent-keepalive "$KEEPALIVE"
+        peer "$PPUB" allowed-ips $TUN_P/32,fd00:99::2/128 endpoint "$([[ ${LAB_ROUTER_IPV4:-1} == 0 ]] && echo "[$PEER6]" || echo $PEER4):51820" \
+        persistent-keepalive "$KEEPALIVE"
     if [[ ${LAB_STOCK_PEER:-0} == 1 ]]; then
         # A preshared key on both ends: a stock peer's handshakes must read it from the device and mix it in.
         (umask 077 && wg genpsk >"$RUN/psk")

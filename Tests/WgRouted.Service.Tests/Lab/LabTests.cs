@@ -120,6 +120,21 @@ public sealed class LabTests
     }
 
     [Fact]
+    public void On_an_ipv6_only_router_wg_routed_starts_pins_fails_over_and_back()
+    {
+        // No IPv4 address or route on the router's uplinks: A is fd00:1::2, B fd00:2::2; the peer's IPv4 endpoint stays
+        // configured and has no source. The link going down flushes A's address, which comes back with the link.
+        var run = RunLab(["a"], wgRouted: true, seconds: 80, ("LAB_A_HOLD", "6"), ("LAB_ROUTER_IPV4", "0"));
+        var result = Single(run, "a");
+        Assert.Equal("wgrouted", result["mode"]);
+        Assert.Equal("A", result["final_src"]);
+        Assert.NotEqual("never", result["failover_ms"]);
+        Assert.True(Ms(result["outage_ms"]) <= 200 + CiMarginMs, string.Join(' ', result));
+        Assert.True(Ms(result["back_on_primary_ms"]) <= 1000 + CiMarginMs, string.Join(' ', result));
+        AssertReplayed(run);
+    }
+
+    [Fact]
     public void With_wg_routed_ipv4_loss_falls_back_to_ipv6_within_a_second()
     {
         var run = RunLab(["d"], wgRouted: true, seconds: 70, ("LAB_D_HOLD", "8"), ("LAB_D_AFTER", "3"));
