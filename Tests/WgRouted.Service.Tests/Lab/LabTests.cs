@@ -106,25 +106,17 @@ public sealed class LabTests
         }
     }
 
-    [Fact]
-    public void On_an_ipv4_only_router_wg_routed_starts_pins_fails_over_and_back()
+    /// <summary>
+    /// LAB_ROUTER_IPV6=0: IPv6 disabled in the router's namespace, the peer's IPv6 endpoint configured and no candidate.
+    /// LAB_ROUTER_IPV4=0: no IPv4 address or route on the router's uplinks (A is fd00:1::2, B fd00:2::2), the peer's
+    /// IPv4 endpoint configured and without a source; the link going down flushes A's address, back with the link.
+    /// </summary>
+    [Theory]
+    [InlineData("LAB_ROUTER_IPV6")]
+    [InlineData("LAB_ROUTER_IPV4")]
+    public void On_a_single_family_router_wg_routed_starts_pins_fails_over_and_back(string familyOff)
     {
-        // IPv6 disabled in the router's namespace; the peer's IPv6 endpoint stays configured and is simply no candidate.
-        var run = RunLab(["a"], wgRouted: true, seconds: 80, ("LAB_A_HOLD", "6"), ("LAB_ROUTER_IPV6", "0"));
-        var result = Single(run, "a");
-        Assert.Equal("wgrouted", result["mode"]);
-        Assert.Equal("A", result["final_src"]);
-        Assert.NotEqual("never", result["failover_ms"]);
-        Assert.True(Ms(result["back_on_primary_ms"]) <= 1000 + CiMarginMs, string.Join(' ', result));
-        AssertReplayed(run);
-    }
-
-    [Fact]
-    public void On_an_ipv6_only_router_wg_routed_starts_pins_fails_over_and_back()
-    {
-        // No IPv4 address or route on the router's uplinks: A is fd00:1::2, B fd00:2::2; the peer's IPv4 endpoint stays
-        // configured and has no source. The link going down flushes A's address, which comes back with the link.
-        var run = RunLab(["a"], wgRouted: true, seconds: 80, ("LAB_A_HOLD", "6"), ("LAB_ROUTER_IPV4", "0"));
+        var run = RunLab(["a"], wgRouted: true, seconds: 80, ("LAB_A_HOLD", "6"), (familyOff, "0"));
         var result = Single(run, "a");
         Assert.Equal("wgrouted", result["mode"]);
         Assert.Equal("A", result["final_src"]);
