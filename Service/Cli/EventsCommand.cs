@@ -38,7 +38,7 @@ internal static class EventsCommand
             await using var connector = new StoreConnector(loaded, new EndpointPolicy(loaded.Policy), NullLogger<StoreConnector>.Instance);
             var store = await connector.GetAsync(ct);
             var events = await store.ReadAsync(stream, parse.GetValue(since), parse.GetValue(limit), ct);
-            var options = EventJson.Create();
+            var options = CliJson.Create();
             if (parse.GetValue(follow))
             {
                 var last = events.Count > 0 ? events[^1].Sequence : 0;
@@ -61,18 +61,8 @@ internal static class EventsCommand
             }
             if (parse.GetValue(json))
             {
-                var rows = events.Select(e => new
-                {
-                    id = e.Id,
-                    sequence = e.Sequence,
-                    stream = e.StreamKey,
-                    version = e.Version,
-                    at = At(e),
-                    stored = e.Timestamp,
-                    type = e.Data.GetType().Name,
-                    data = e.Data,
-                });
-                Console.WriteLine(JsonSerializer.Serialize(rows, options));
+                var rows = events.Select(Row).ToList();
+                Console.WriteLine(JsonSerializer.Serialize(rows, options.GetTypeInfo(typeof(List<EventRow>))));
             }
             else
                 foreach (var e in events)
@@ -87,9 +77,12 @@ internal static class EventsCommand
 
     private static void Print(JasperFx.Events.IEvent e, JsonSerializerOptions options, bool json) =>
         Console.WriteLine(json
-            ? JsonSerializer.Serialize(new { id = e.Id, sequence = e.Sequence, stream = e.StreamKey, version = e.Version, at = At(e), stored = e.Timestamp, type = e.Data.GetType().Name, data = e.Data }, options)
+            ? JsonSerializer.Serialize(Row(e), options.GetTypeInfo(typeof(EventRow)))
             : string.Create(CultureInfo.InvariantCulture,
-                $"{At(e).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Short(e.StreamKey)} {e.Data.GetType().Name,-22} {JsonSerializer.Serialize(e.Data, e.Data.GetType(), options)}"));
+                $"{At(e).UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Short(e.StreamKey)} {e.Data.GetType().Name,-22} {JsonSerializer.Serialize(e.Data, options.GetTypeInfo(e.Data.GetType()))}"));
+
+    private static EventRow Row(JasperFx.Events.IEvent e) =>
+        new(e.Id, e.Sequence, e.StreamKey, e.Version, At(e), e.Timestamp, e.Data.GetType().Name, e.Data);
 
     /// <summary>When it happened (engine time), not when it was stored.</summary>
     private static DateTimeOffset At(JasperFx.Events.IEvent e) => e.Data switch

@@ -9,7 +9,7 @@ namespace WgRouted.Service.Cli;
 /// <summary>`wg-routed netlink ...`: what WgRouted sees through rtnetlink, in `ip`'s terms.</summary>
 internal static class NetlinkCommands
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
+    private static readonly JsonSerializerOptions Json = new() { TypeInfoResolver = CliJsonContext.Default };
 
     public static Command Create()
     {
@@ -122,7 +122,7 @@ internal static class NetlinkCommands
     {
         var list = items.ToList();
         if (json)
-            Console.WriteLine(single ? JsonSerializer.Serialize(list[0], Json) : JsonSerializer.Serialize(list, Json));
+            Console.WriteLine(single ? JsonSerializer.Serialize(list[0], Json.GetTypeInfo(typeof(Dictionary<string, object?>))) : JsonSerializer.Serialize(list, Json.GetTypeInfo(typeof(List<Dictionary<string, object?>>))));
         else
             foreach (var item in list)
                 Console.WriteLine(line(item));

@@ -100,19 +100,17 @@ internal static class ProbeCommand
                 if (i + 1 < n && wait > 0)
                     Thread.Sleep(TimeSpan.FromMilliseconds(wait));
             }
-            var summary = new
-            {
-                src = src.ToString(),
-                dst = remote.ToString(),
-                sent = n,
-                received = rtts.Count,
-                minMs = rtts.Count > 0 ? rtts.Min() : (double?)null,
-                avgMs = rtts.Count > 0 ? rtts.Average() : (double?)null,
-                maxMs = rtts.Count > 0 ? rtts.Max() : (double?)null,
-            };
+            var summary = new ProbeSummary(
+                src.ToString(),
+                remote.ToString(),
+                n,
+                rtts.Count,
+                rtts.Count > 0 ? rtts.Min() : null,
+                rtts.Count > 0 ? rtts.Average() : null,
+                rtts.Count > 0 ? rtts.Max() : null);
             Console.WriteLine(parse.GetValue(json)
-                ? JsonSerializer.Serialize(summary)
-                : string.Create(CultureInfo.InvariantCulture, $"{n} sent, {rtts.Count} answered; rtt min/avg/max {summary.minMs:0.000}/{summary.avgMs:0.000}/{summary.maxMs:0.000} ms"));
+                ? JsonSerializer.Serialize(summary, CliJson.Create().GetTypeInfo(typeof(ProbeSummary)))
+                : string.Create(CultureInfo.InvariantCulture, $"{n} sent, {rtts.Count} answered; rtt min/avg/max {summary.MinMs:0.000}/{summary.AvgMs:0.000}/{summary.MaxMs:0.000} ms"));
             return rtts.Count > 0 ? 0 : CommonOptions.Failure;
         });
         return command;

@@ -81,7 +81,7 @@ internal static class ReplayCommand
             var reader = new HistoryReader(store, recorder);
             var peers = only is { } k ? [k] : await reader.PeersAsync(ct);
             var differing = 0;
-            var results = new List<object>();
+            var results = new List<ReplayReport>();
             var svgFile = parse.GetValue(svg);
             var index = 0;
             foreach (var key in peers)
@@ -120,7 +120,7 @@ internal static class ReplayCommand
                 Console.WriteLine();
             }
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(results, EventJson.Create(indented: true)));
+                Console.WriteLine(JsonSerializer.Serialize(results, CliJson.Create(indented: true).GetTypeInfo(typeof(List<ReplayReport>))));
             return differing == 0 ? 0 : CommonOptions.Failure;
         });
         return command;
@@ -186,28 +186,22 @@ internal static class ReplayCommand
         return sb.ToString();
     }
 
-    private static object Json(History h, Analysis baseline, List<OutputDiff>? diffs, Analysis? reference, Analysis? variant, string? label, string? picture) => new
-    {
-        peer = h.Peer.Base64,
-        from = h.From,
-        to = h.To,
-        events = h.Inputs.Where(e => e is not ProbeResult).Concat(h.Outputs).Where(e => h.InWindow(e.At)).OrderBy(e => e.At)
-            .Select(e => new { at = e.At, kind = EventKinds.Of(e.GetType()).ToString().ToLowerInvariant(), type = e.GetType().Name, traceId = e.TraceId, data = (object)e }),
-        probes = h.Inputs.OfType<ProbeResult>().Count(p => h.InWindow(p.At)),
-        exposure = new { darkMs = baseline.Exposure.Dark.TotalMilliseconds, onBackupMs = baseline.Exposure.OnBackup.TotalMilliseconds },
-        verify = diffs is null ? null : new
-        {
-            recorded = h.Outputs.Count,
-            differences = diffs.Select(d => new { at = d.At, why = d.Why, recorded = (object?)d.Recorded, derived = (object?)d.Derived }),
-        },
-        whatIf = variant is null ? null : new
-        {
-            settings = label,
-            decisions = variant.Decisions.Select(d => (object)d),
-            baselineDecisions = reference!.Decisions.Select(d => (object)d),
-            baselineExposure = new { darkMs = reference.Exposure.Dark.TotalMilliseconds, onBackupMs = reference.Exposure.OnBackup.TotalMilliseconds },
-            exposure = new { darkMs = variant.Exposure.Dark.TotalMilliseconds, onBackupMs = variant.Exposure.OnBackup.TotalMilliseconds },
-        },
-        svg = picture,
-    };
+    private static ReplayReport Json(History h, Analysis baseline, List<OutputDiff>? diffs, Analysis? reference, Analysis? variant, string? label, string? picture) => new(
+        h.Peer.Base64,
+        h.From,
+        h.To,
+        h.Inputs.Where(e => e is not ProbeResult).Concat(h.Outputs).Where(e => h.InWindow(e.At)).OrderBy(e => e.At)
+            .Select(e => new ReplayReportEvent(e.At, EventKinds.Of(e.GetType()).ToString().ToLowerInvariant(), e.GetType().Name, e.TraceId, e)).ToList(),
+        h.Inputs.OfType<ProbeResult>().Count(p => h.InWindow(p.At)),
+        ExposureOf(baseline),
+        diffs is null ? null : new ReplayVerify(h.Outputs.Count, diffs.Select(d => new ReplayDifference(d.At, d.Why, d.Recorded, d.Derived)).ToList()),
+        variant is null ? null : new ReplayWhatIf(
+            label,
+            variant.Decisions.Select(d => (object)d).ToList(),
+            reference!.Decisions.Select(d => (object)d).ToList(),
+            ExposureOf(reference),
+            ExposureOf(variant)),
+        picture);
+
+    private static ReplayExposure ExposureOf(Analysis a) => new(a.Exposure.Dark.TotalMilliseconds, a.Exposure.OnBackup.TotalMilliseconds);
 }

@@ -33,41 +33,35 @@ internal static class ShowCommand
             await using var connector = new StoreConnector(loaded, policy, NullLogger<StoreConnector>.Instance);
             var store = await connector.GetAsync(ct);
             var now = DateTimeOffset.UtcNow;
-            var rows = new List<object>();
+            var rows = new List<ShowRow>();
             foreach (var (itf, peer) in loaded.Peers.Where(p => only is null || p.Interface.Name == only))
             {
                 var state = await store.LoadPeerAsync(peer.PublicKey.Base64, ct);
-                var paths = (state?.Paths ?? []).Select(p => new
-                {
-                    src = p.Path.Src.ToString(),
-                    dst = p.Path.Dst.ToString(),
-                    active = state!.Active == p.Path,
-                    state = p.Down ? "down" : policy.IsUsable(state, p, p.Quality.LastProbeAt ?? now) ? "up" : "unproven",
-                    preferredSource = policy.IsPreferredSource(state, p, now),
-                    srttMs = p.Quality.SrttMs,
-                    rttVarMs = p.Quality.RttVarMs,
-                    loss = p.Quality.Loss,
-                    lastAnswer = p.Quality.LastSuccessAt,
-                }).ToList();
-                rows.Add(new
-                {
-                    @interface = itf.Name,
-                    peer = peer.PublicKey.Base64,
-                    active = state?.Active?.ToString(),
-                    activeSince = state?.ActiveSince,
-                    unreachable = state?.Unreachable ?? false,
-                    latestHandshake = state?.LatestHandshake,
-                    endpoint = state?.ObservedEndpoint?.ToString(),
+                var paths = (state?.Paths ?? []).Select(p => new ShowPathRow(
+                    p.Path.Src.ToString(),
+                    p.Path.Dst.ToString(),
+                    state!.Active == p.Path,
+                    p.Down ? "down" : policy.IsUsable(state, p, p.Quality.LastProbeAt ?? now) ? "up" : "unproven",
+                    policy.IsPreferredSource(state, p, now),
+                    p.Quality.SrttMs,
+                    p.Quality.RttVarMs,
+                    p.Quality.Loss,
+                    p.Quality.LastSuccessAt)).ToList();
+                rows.Add(new ShowRow(
+                    itf.Name,
+                    peer.PublicKey.Base64,
+                    state?.Active?.ToString(),
+                    state?.ActiveSince,
+                    state?.Unreachable ?? false,
+                    state?.LatestHandshake,
+                    state?.ObservedEndpoint?.ToString(),
                     paths,
-                    babel = state?.BabelInterface is null ? null : new
-                    {
-                        tunnel = state.TunnelDown ? "down (no path)" : "up",
-                        neighbourCost = state.BabelCost,
-                        rttMs = state.BabelRttMs,
-                        rttCost = state.BabelRttCost,
-                        routes = state.BabelRoutes,
-                    },
-                });
+                    state?.BabelInterface is null ? null : new ShowBabelRow(
+                        state.TunnelDown ? "down (no path)" : "up",
+                        state.BabelCost,
+                        state.BabelRttMs,
+                        state.BabelRttCost,
+                        state.BabelRoutes)));
                 if (parse.GetValue(json))
                     continue;
                 Console.WriteLine($"{itf.Name} peer {peer.PublicKey}");
@@ -76,7 +70,7 @@ internal static class ShowCommand
                 Console.WriteLine($"  latest handshake: {state?.LatestHandshake?.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture) ?? "never"}; endpoint {state?.ObservedEndpoint?.ToString() ?? "(none)"}");
                 foreach (var p in paths)
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"  {(p.active ? "*" : " ")} {p.src,-28} -> {p.dst,-32} {p.state,-9} srtt {(p.srttMs is { } r ? $"{r:0.00} ms" : "-"),-10} loss {p.loss:P0}{(p.preferredSource ? "  (kernel's preferred source)" : "")}"));
+                        $"  {(p.Active ? "*" : " ")} {p.Src,-28} -> {p.Dst,-32} {p.State,-9} srtt {(p.SrttMs is { } r ? $"{r:0.00} ms" : "-"),-10} loss {p.Loss:P0}{(p.PreferredSource ? "  (kernel's preferred source)" : "")}"));
                 if (state?.BabelInterface is not null)
                 {
                     Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -86,7 +80,7 @@ internal static class ShowCommand
                 }
             }
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(rows, EventJson.Create(indented: true)));
+                Console.WriteLine(JsonSerializer.Serialize(rows, CliJson.Create(indented: true).GetTypeInfo(typeof(List<ShowRow>))));
             return 0;
         });
         return command;

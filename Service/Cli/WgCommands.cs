@@ -30,7 +30,7 @@ internal static class WgCommands
                 Console.Error.WriteLine($"wg show {name}: {e.Message}");
                 return 1;
             }
-            Console.WriteLine(r.GetValue(json) ? JsonSerializer.Serialize(Fields(device)) : Text(device));
+            Console.WriteLine(r.GetValue(json) ? JsonSerializer.Serialize(Fields(device), CliJsonContext.Default.DictionaryStringObject) : Text(device));
             return 0;
         });
         return new Command("wg", "WireGuard devices as WgRouted reads them") { show };

@@ -1,5 +1,5 @@
 using System.Collections;
-using System.ComponentModel;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Reflection;
 using Microsoft.Extensions.Configuration;
@@ -13,6 +13,16 @@ namespace WgRouted.Service.Configuration;
 /// </summary>
 internal static class ConfigurationKeys
 {
+    // The walk reads the options' properties by reflection, which Native AOT keeps only for the types named here.
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(WgRoutedOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(StoreOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(ProbeOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(PolicySection))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(BabelOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(OtlpOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(HistoryOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(InterfaceOptions))]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicProperties, typeof(PeerOptions))]
     public static List<string> Check(IConfiguration configuration, Type shape)
     {
         var errors = new List<string>();
@@ -20,6 +30,7 @@ internal static class ConfigurationKeys
         return errors;
     }
 
+    [UnconditionalSuppressMessage("Trimming", "IL2070", Justification = "Check keeps the public properties of every options type.")]
     private static void Walk(IEnumerable<IConfigurationSection> children, Type shape, List<string> errors)
     {
         var properties = shape.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite).ToList();
@@ -77,18 +88,14 @@ internal static class ConfigurationKeys
         Walk(section.GetChildren(), target, errors);
     }
 
-    private static bool Converts(string text, Type type)
+    /// <summary>Parses as the binder does (its generated code, which is what runs under Native AOT).</summary>
+    private static bool Converts(string text, Type type) => type switch
     {
-        try
-        {
-            TypeDescriptor.GetConverter(type).ConvertFromInvariantString(text);
-            return true;
-        }
-        catch (Exception e) when (e is FormatException or NotSupportedException or ArgumentException or OverflowException)
-        {
-            return false;
-        }
-    }
+        _ when type == typeof(int) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
+        _ when type == typeof(double) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out _),
+        _ when type == typeof(bool) => bool.TryParse(text, out _),
+        _ => throw new NotSupportedException($"no check for option values of type {type.Name}"),
+    };
 
     private static string Name(Type type) => type switch
     {

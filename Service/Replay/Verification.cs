@@ -11,7 +11,7 @@ public static class Verification
     private static readonly JsonSerializerOptions Json = EventJson.Create();
 
     public static string Canonical(PeerEvent e) =>
-        JsonSerializer.Serialize(e with { TraceId = null }, e.GetType(), Json);
+        JsonSerializer.Serialize(e with { TraceId = null }, Json.GetTypeInfo(e.GetType()));
 
     /// <summary>The differences, in time order; empty when every output matches.</summary>
     public static List<OutputDiff> Compare(IReadOnlyList<PeerEvent> recorded, IReadOnlyList<PeerEvent> derived)

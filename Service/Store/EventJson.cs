@@ -5,7 +5,7 @@ using WgRouted.Engine;
 
 namespace WgRouted.Service.Store;
 
-/// <summary>JSON forms of the engine's value types: addresses, endpoints and keys as their usual text.</summary>
+/// <summary>JSON forms of the engine's value types: addresses, endpoints and keys as their usual text, enums by name (<see cref="EventJsonContext"/>).</summary>
 public static class EventJson
 {
     public static void Configure(JsonSerializerOptions options)
@@ -15,8 +15,10 @@ public static class EventJson
         options.Converters.Add(new EndpointConverter());
         options.Converters.Add(new PeerKeyConverter());
         options.Converters.Add(new CandidatePathConverter());
-        options.Converters.Add(new JsonStringEnumConverter());
         options.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+        // Ahead of any resolver Marten sets: the generated contracts are the only ones under Native AOT, and JIT
+        // builds use them too, so that a type missing from the context fails in the tests, not in production.
+        options.TypeInfoResolverChain.Insert(0, EventJsonContext.Default);
     }
 
     public static JsonSerializerOptions Create(bool indented = false)

@@ -82,7 +82,7 @@ public sealed class EventLog
             ["id"] = e.Id.ToString(),
             ["stream"] = e.Stream,
             ["type"] = e.Event.GetType().Name,
-            ["data"] = JsonSerializer.SerializeToNode(e.Event, e.Event.GetType(), Json),
+            ["data"] = JsonSerializer.SerializeToNode(e.Event, Json.GetTypeInfo(e.Event.GetType())),
         };
         var payload = Encoding.UTF8.GetBytes(json.ToJsonString());
         Span<byte> header = stackalloc byte[HeaderSize];
@@ -162,7 +162,7 @@ public sealed class EventLog
         var typeName = node["type"]!.GetValue<string>();
         if (!Types.TryGetValue(typeName, out var type))
             throw new InvalidOperationException($"unknown event type '{typeName}'");
-        var data = node["data"].Deserialize(type, Json) ?? throw new InvalidOperationException("no data");
+        var data = node["data"].Deserialize(Json.GetTypeInfo(type)) ?? throw new InvalidOperationException("no data");
         return new LoggedEvent(Guid.Parse(node["id"]!.GetValue<string>()), node["stream"]!.GetValue<string>(), data);
     }
 

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using JasperFx;
 using JasperFx.Events;
 using JasperFx.Events.Projections;
@@ -29,6 +30,8 @@ public sealed class EventStore : IAsyncDisposable
 
     public static string HostStream(string hostName) => HostStreamPrefix + hostName;
 
+    // Marten finds the projection's Evolve override by reflection, which Native AOT keeps only for members named here.
+    [DynamicDependency(DynamicallyAccessedMemberTypes.PublicMethods | DynamicallyAccessedMemberTypes.PublicConstructors, typeof(PeerStateProjection))]
     public static async Task<EventStore> OpenAsync(string connectionString, EndpointPolicy policy, CancellationToken ct)
     {
         var store = DocumentStore.For(opts =>
@@ -98,6 +101,8 @@ public sealed class EventStore : IAsyncDisposable
     }
 
     /// <summary>Stored events, oldest first, optionally of one stream and from a time on.</summary>
+    // Building `Timestamp >= s` looks the operator up by reflection; Native AOT keeps it only if named here.
+    [DynamicDependency("op_GreaterThanOrEqual", typeof(DateTimeOffset))]
     public async Task<IReadOnlyList<IEvent>> ReadAsync(string? stream, DateTimeOffset? since, int limit, CancellationToken ct)
     {
         await using var session = _store.QuerySession();
@@ -133,7 +138,7 @@ public sealed class EventStore : IAsyncDisposable
             var type = reader.GetString(0);
             if (!types.TryGetValue(type, out var clr))
                 throw new InvalidDataException($"stream {stream}: event type '{type}' is not one of WgRouted's");
-            result.Add(System.Text.Json.JsonSerializer.Deserialize(reader.GetString(1), clr, json)
+            result.Add(System.Text.Json.JsonSerializer.Deserialize(reader.GetString(1), json.GetTypeInfo(clr))
                 ?? throw new InvalidDataException($"stream {stream}: a null {type}"));
         }
         return result;
