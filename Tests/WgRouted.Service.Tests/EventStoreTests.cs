@@ -1,5 +1,8 @@
 using System.Net;
 using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Microsoft.Extensions.Logging.Abstractions;
 using WgRouted.Engine;
 using WgRouted.Engine.Events;
@@ -84,6 +87,29 @@ public sealed class EventStoreTests(PostgresFixture pg)
     }
 
     private async Task<EventStore> OpenAsync() => await EventStore.OpenAsync(pg.ConnectionString, _policy, CancellationToken.None);
+
+    [Fact]
+    public void Events_and_the_peer_state_are_written_as_reflection_wrote_them()
+    {
+        var reflection = EventJson.Create();
+        reflection.TypeInfoResolverChain.Clear();
+        reflection.TypeInfoResolverChain.Add(new DefaultJsonTypeInfoResolver());
+        reflection.Converters.Add(new JsonStringEnumConverter());
+        var generated = EventJson.Create();
+        var peer = NewPeer();
+        var values = new List<object>(Failover(peer, out var live)) { live };
+        values.Add(new LinkChanged(T0, 3, "upa", true, false, "DOWN"));
+        values.Add(new AddressAdded(T0, 3, A.Src, 24));
+        values.Add(new AddressRemoved(T0, 3, V6.Src, 64));
+        values.Add(new RouteAdded(T0, 254, "default", A.Dst.Address, 3, A.Src, 100, true));
+        values.Add(new RouteRemoved(T0, 254, "198.18.3.0/24", null, null, null, 0, false));
+        values.Add(new ResponderListenerRestarted(T0, V6.Src, "address not available"));
+        values.Add(new ServiceRestarted(T0, "prober", "boom", 2));
+        values.Add(new PathMeasured(peer, T0, A, new PathQuality { SrttMs = double.NaN, LastSuccessAt = T0 }) { TraceId = "4bf92f3577b34da6a3ce929d0e0e4736" });
+        foreach (var value in values)
+            Assert.Equal(JsonSerializer.Serialize(value, value.GetType(), reflection), JsonSerializer.Serialize(value, generated.GetTypeInfo(value.GetType())));
+        Assert.Empty(EventTypes.Peer.Concat(EventTypes.Host).Except(values.Select(v => v.GetType())));
+    }
 
     [Fact]
     public async Task Every_event_type_round_trips_through_the_store()
