@@ -73,4 +73,11 @@ public class ConvergenceTests
         Assert.Equal(EventKind.Output, EventKinds.Of(typeof(SwitchConverged)));
         Assert.Equal(EventKind.Input, EventKinds.Of(typeof(ProbeMissed)));
     }
+
+    [Fact]
+    public void The_peer_event_types_listed_are_all_there_are()
+    {
+        var declared = typeof(PeerEvent).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(PeerEvent)) && !t.IsAbstract);
+        Assert.Equal(declared.OrderBy(t => t.Name, StringComparer.Ordinal), EventKinds.PeerTypes);
+    }
 }
