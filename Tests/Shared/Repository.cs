@@ -17,4 +17,12 @@ internal static class Repository
         var dll = Path.Combine(Root(), "Service", "bin", config!, "net10.0", "wg-routed.dll");
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"build the solution first: {dll} is missing", dll);
     }
+
+    /// <summary>The Native AOT wg-routed that ops/test publishes to Service/bin/aot.</summary>
+    public static string AotCli()
+    {
+        var exe = Path.Combine(Root(), "Service", "bin", "aot", "wg-routed");
+        return File.Exists(exe) ? exe : throw new FileNotFoundException(
+            $"publish it first (ops/test does): dotnet publish Service/WgRouted.Service.csproj -c Release --use-current-runtime -p:WgRoutedAot=true -o Service/bin/aot; {exe} is missing", exe);
+    }
 }
