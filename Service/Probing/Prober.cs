@@ -12,8 +12,11 @@ using WgRouted.Service.Daemon;
 namespace WgRouted.Service.Probing;
 
 /// <summary>
-/// Probes every candidate path out of band: one socket per path, bound to its source address and to the uplink
-/// that owns it, so a probe leaves exactly as the tunnel will once pinned there. The active path is probed every
+/// Probes every candidate path out of band from one socket per source address and uplink, bound to both (SO_BINDTODEVICE),
+/// so a probe leaves exactly as the tunnel will once pinned there; the paths from one source share it, and an answer is
+/// the path's whose probe it echoes (the sender's key and the probe's sequence). A socket per path meant one receive
+/// loop per path: at 4,000 paths each answer woke the socket engine and a thread of its own, where a shared socket's loop
+/// takes the answers that queued meanwhile in one go. The active path is probed every
 /// Probe:ActiveIntervalMs, and so is a path that is down or recovering (its last probe missed, or fewer than
 /// <see cref="RecoveryReplies"/> answers since), so that its return is seen at once; the others every
 /// Probe:StandbyIntervalMs, and any path touched by a host change at the active rate for <see cref="SettleTime"/>.
@@ -62,8 +65,26 @@ public sealed partial class Prober(
     /// <summary><see cref="DefaultFastBudget"/>; tests set a smaller one.</summary>
     internal int FastBudget { get; init; } = DefaultFastBudget;
 
+    /// <summary>
+    /// Probes due at once (new paths, a host change, a peer's first miss) leave at most this fast past a burst of
+    /// <see cref="ImmediateBurst"/>: at 1,000 peers x 4 paths a route change made 4,000 due in one turn, more than the
+    /// peers' side of a small router's uplink (the probe farm's socket buffers in ops/lab/scale) takes at once, so most
+    /// were missed, and since each path's next probe keeps its phase the paths stayed in step, a burst every interval.
+    /// Spread over 200 ms, and their next probes over the interval, they keep apart; a few dozen paths never wait.
+    /// </summary>
+    public const int ImmediateRate = 20_000;
+
+    /// <summary>Probes due at once that leave together before <see cref="ImmediateRate"/> applies.</summary>
+    public const int ImmediateBurst = 64;
+
+    private static readonly TimeSpan ImmediateSlot = TimeSpan.FromTicks(TimeSpan.TicksPerSecond / ImmediateRate);
+
     private readonly Lock _lock = new();
     private readonly Dictionary<CandidatePath, PathProbe> _paths = [];
+    private readonly Dictionary<PeerKey, List<PathProbe>> _byPeer = [];
+    private readonly Dictionary<(IPAddress Src, string? Device), SourceSocket> _sockets = [];
+    // The virtual time of the last immediate slot handed out (GCRA): ahead of now while a burst is paced.
+    private DateTimeOffset _paced = DateTimeOffset.MinValue;
     private readonly Dictionary<PeerKey, CandidatePath> _active = [];
     // Each path's next probe and each outstanding probe's deadline, earliest first, so a turn touches only what is due
     // (visiting every path each turn cost most of a core at 4,000 paths). Lazy deletion: an entry is skipped when its
@@ -108,36 +129,99 @@ public sealed partial class Prober(
         lock (_lock)
         {
             var wanted = links.Keys.ToHashSet();
-            foreach (var (path, probe) in _paths.Where(p => p.Value.Peer == peer && !wanted.Contains(p.Key)).ToList())
-            {
-                probe.Dispose();
-                _paths.Remove(path);
-            }
+            if (!_byPeer.TryGetValue(peer, out var own))
+                _byPeer[peer] = own = [];
+            foreach (var probe in own.Where(p => !wanted.Contains(p.Path)).ToList())
+                Close(probe);
             var now = _clock.Now;
             foreach (var path in wanted)
             {
                 var device = links[path];
                 if (_paths.TryGetValue(path, out var existing) && existing.Device == device)
                     continue;
-                existing?.Dispose();
-                _paths.Remove(path);
-                try
+                if (existing is not null)
+                    Close(existing);
+                if (SocketFor(path, device) is not { } source)
+                    continue;
+                var probe = new PathProbe(peer, itf.Name, path, new IPEndPoint(path.Dst.Address, probePort), source)
                 {
-                    var socket = bind(new IPEndPoint(path.Src, 0), device);
-                    var probe = new PathProbe(peer, itf.Name, path, new IPEndPoint(path.Dst.Address, probePort), device, socket)
-                    {
-                        FastUntil = now + SettleTime,
-                    };
-                    _paths[path] = probe;
-                    ScheduleAt(probe, now);
-                    probe.Receiver.Receiving = ReceiveAsync(probe);
-                }
-                catch (SocketException e)
-                {
-                    LogBindFailed(logger, path.ToString(), device ?? "-", e.Message);
-                }
+                    FastUntil = now + SettleTime,
+                };
+                source.Users++;
+                _paths[path] = probe;
+                own.Add(probe);
+                ScheduleSoon(probe, now);
             }
         }
+    }
+
+    /// <summary>Closes a path's probe (gone from the candidates). Under _lock.</summary>
+    private void Close(PathProbe probe)
+    {
+        _paths.Remove(probe.Path);
+        _byPeer.GetValueOrDefault(probe.Peer)?.Remove(probe);
+        if (--probe.Source.Users == 0)
+        {
+            _sockets.Remove(probe.Source.Key);
+            probe.Source.Receiver.Dispose();
+        }
+    }
+
+    /// <summary>The socket of the path's source and uplink, opened (and read) on first use; null when it cannot be. Under _lock.</summary>
+    private SourceSocket? SocketFor(CandidatePath path, string? device)
+    {
+        if (_sockets.TryGetValue((path.Src, device), out var source))
+            return source;
+        try
+        {
+            source = new SourceSocket(path.Src, device, bind(new IPEndPoint(path.Src, 0), device));
+        }
+        catch (SocketException e)
+        {
+            LogBindFailed(logger, path.ToString(), device ?? "-", e.Message);
+            return null;
+        }
+        _sockets[source.Key] = source;
+        source.Receiver.Receiving = ReceiveAsync(source);
+        return source;
+    }
+
+    /// <summary>The path's next probe as soon as <see cref="ImmediateRate"/> allows, and the one after it spread. Under _lock.</summary>
+    private void ScheduleSoon(PathProbe probe, DateTimeOffset now)
+    {
+        ScheduleAt(probe, Immediate(now));
+        probe.Spread = true;
+    }
+
+    /// <summary>
+    /// Where in its interval a path's probe after one sent at once goes: the fractional parts of multiples of the golden
+    /// ratio, so that however many paths were probed at once (a start, a route change) their phases spread evenly over
+    /// the interval instead of staying in step, a burst every interval. Under _lock.
+    /// </summary>
+    private double NextSpread()
+    {
+        _spreadPoint = (_spreadPoint + 0.6180339887498949) % 1;
+        return 1 - _spreadPoint;
+    }
+
+    private double _spreadPoint;
+
+    /// <summary>When a probe due now may leave: now within the burst, else the next free slot at <see cref="ImmediateRate"/>. Under _lock.</summary>
+    private DateTimeOffset Immediate(DateTimeOffset now)
+    {
+        var earliest = now - ImmediateSlot * ImmediateBurst;
+        _paced = (_paced > earliest ? _paced : earliest) + ImmediateSlot;
+        return _paced > now ? _paced : now;
+    }
+
+    /// <summary>
+    /// A periodic probe's next time: one interval after the one it replaces, keeping the path's phase (intervals missed
+    /// by a late turn are skipped, never bunched), so paths spread once stay spread.
+    /// </summary>
+    private static DateTimeOffset Following(DateTimeOffset due, DateTimeOffset now, TimeSpan interval)
+    {
+        var next = due + interval;
+        return next > now ? next : next + interval * Math.Floor((now - next) / interval + 1);
     }
 
     private bool Probed(PeerKey peer) => config.Peers.Any(p => p.Peer.PublicKey == peer && p.Peer.Endpoints.Count > 0 && p.Peer.Responder);
@@ -153,7 +237,7 @@ public sealed partial class Prober(
             }
             _active[peer] = active;
             if (_paths.TryGetValue(active, out var probe))
-                ScheduleAt(probe, _clock.Now);
+                ScheduleSoon(probe, _clock.Now);
         }
     }
 
@@ -162,11 +246,9 @@ public sealed partial class Prober(
     {
         var now = _clock.Now;
         lock (_lock)
-            foreach (var probe in _paths.Values)
+            foreach (var probe in peer is { } only ? _byPeer.GetValueOrDefault(only) ?? [] : (IEnumerable<PathProbe>)_paths.Values)
             {
-                if (peer is { } only && probe.Peer != only)
-                    continue;
-                ScheduleAt(probe, now);
+                ScheduleSoon(probe, now);
                 probe.FastUntil = now + SettleTime;
             }
     }
@@ -201,11 +283,18 @@ public sealed partial class Prober(
             {
             }
         }
+        CloseAll();
+    }
+
+    private void CloseAll()
+    {
         lock (_lock)
         {
-            foreach (var probe in _paths.Values)
-                probe.Dispose();
+            foreach (var source in _sockets.Values)
+                source.Receiver.Dispose();
+            _sockets.Clear();
             _paths.Clear();
+            _byPeer.Clear();
         }
     }
 
@@ -219,8 +308,16 @@ public sealed partial class Prober(
             while (_deadlineQueue.TryPeek(out var entry, out var key) && key.Deadline <= now)
             {
                 _deadlineQueue.Dequeue();
-                if (IsOpen(entry.Probe) && entry.Probe.Pending.TryGetValue(entry.Seq, out var pending) && pending.Deadline == key.Deadline)
-                    Expire(entry.Probe, entry.Seq, pending, due);
+                if (!IsLive(entry.Probe, entry.Seq, key.Deadline, out var pending))
+                    continue;
+                // Answered perhaps, but not read yet: on a loaded router the receive loop can be behind the deadlines,
+                // and a miss of ours is not the path's. Looked at again in a moment, for ReadGrace at most.
+                if (now < pending.Deadline + ReadGrace && entry.Probe.Source.Socket.HasQueued)
+                {
+                    _deadlineQueue.Enqueue(entry, (now + Coalesce, entry.Seq));
+                    continue;
+                }
+                Expire(entry.Probe, entry.Seq, pending, due);
             }
             while (_dueQueue.TryPeek(out var probe, out var at) && at <= now)
             {
@@ -230,7 +327,9 @@ public sealed partial class Prober(
                 due.Add(probe);
                 var fast = IsActive(probe)
                     || ((now < probe.FastUntil || probe.Misses > 0 || probe.Replies < RecoveryReplies) && TakeFastToken(now));
-                ScheduleAt(probe, now + (fast ? _activeInterval : _standby));
+                var interval = fast ? _activeInterval : _standby;
+                ScheduleAt(probe, probe.Spread ? at + interval * NextSpread() : Following(at, now, interval));
+                probe.Spread = false;
             }
         }
         foreach (var probe in due)
@@ -244,8 +343,7 @@ public sealed partial class Prober(
                 _dueQueue.Dequeue();
             if (_dueQueue.TryPeek(out _, out var nextDue) && nextDue < next)
                 next = nextDue;
-            while (_deadlineQueue.TryPeek(out var entry, out var key)
-                && (!IsOpen(entry.Probe) || !entry.Probe.Pending.TryGetValue(entry.Seq, out var pending) || pending.Deadline != key.Deadline))
+            while (_deadlineQueue.TryPeek(out var entry, out var key) && !IsLive(entry.Probe, entry.Seq, key.Deadline, out _))
                 _deadlineQueue.Dequeue();
             if (_deadlineQueue.TryPeek(out _, out var nextDeadline) && nextDeadline.Deadline < next)
                 next = nextDeadline.Deadline;
@@ -254,6 +352,12 @@ public sealed partial class Prober(
         // of one turn each.
         return next > now + Coalesce ? next : now + Coalesce;
     }
+
+    /// <summary>
+    /// How long past its deadline a probe's miss waits while its socket holds unread answers: a few turns of a loop that
+    /// is behind, well below an active interval, so a silent loss is still known within LossThreshold intervals.
+    /// </summary>
+    public static readonly TimeSpan ReadGrace = TimeSpan.FromMilliseconds(50);
 
     /// <summary>How close together probes' due times and deadlines are served by one turn.</summary>
     private static readonly TimeSpan Coalesce = TimeSpan.FromMilliseconds(5);
@@ -282,6 +386,16 @@ public sealed partial class Prober(
     {
         probe.NextDue = at;
         _dueQueue.Enqueue(probe, at);
+    }
+
+    /// <summary>
+    /// A deadline entry still stands: its probe outstanding on an open path, and the entry not older than the probe's
+    /// deadline (a send error moves it to now; a recheck adds a later entry). Under _lock.
+    /// </summary>
+    private bool IsLive(PathProbe probe, ulong seq, DateTimeOffset key, out Pending pending)
+    {
+        pending = default;
+        return IsOpen(probe) && probe.Pending.TryGetValue(seq, out pending) && key >= pending.Deadline;
     }
 
     /// <summary>The probe still one of ours (not closed by a change of candidates). Under _lock.</summary>
@@ -314,7 +428,7 @@ public sealed partial class Prober(
         ProbeMessage message = move is { } port
             ? new MoveRequest(us.Public, seq, wall, new Endpoint(probe.Observed ?? probe.Path.Src, port))
             : new ProbeRequest(us.Public, seq, wall);
-        var buffer = new byte[ProbeCodec.RequestSize];
+        Span<byte> buffer = stackalloc byte[ProbeCodec.RequestSize];
         var length = ProbeCodec.Encode(message, key, buffer);
         lock (_lock)
         {
@@ -324,7 +438,7 @@ public sealed partial class Prober(
         }
         try
         {
-            probe.Socket.SendTo(buffer.AsSpan(0, length), probe.Remote);
+            probe.Source.Socket.SendTo(buffer[..length], probe.Remote);
             return true;
         }
         catch (SocketException e)
@@ -342,68 +456,84 @@ public sealed partial class Prober(
         }
     }
 
-    private async Task ReceiveAsync(PathProbe probe)
+    private async Task ReceiveAsync(SourceSocket source)
     {
         var buffer = new byte[ProbeCodec.MaxSize + 1];
         var guard = new ProbeGuard();
-        while (await probe.Receiver.NextAsync(buffer) is { } result)
+        while (await source.Receiver.NextAsync(buffer) is { } result)
         {
             var now = _clock.Now;
             var arrived = time.GetTimestamp();
-            if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.Length), s => s == probe.Peer ? keyring.KeyFor(s) : null, out var message, out var error)
+            if (!ProbeCodec.TryDecode(buffer.AsSpan(0, result.Length), keyring.KeyFor, out var message, out var error)
                 || !guard.TryAccept(message, time.GetUtcNow(), out error))
             {
-                LogBadAnswer(logger, probe.Path.ToString(), result.From.ToString(), error.Describe());
+                LogBadAnswer(logger, source.Name, result.From.ToString(), error.Describe());
                 continue;
             }
             if (message is not ProbeAnswer answer)
                 continue;
-            Pending pending;
+            PathProbe? probe = null;
+            Pending pending = default;
             lock (_lock)
             {
-                if (!probe.Pending.Remove(answer.EchoSequence, out pending))
-                    pending = default;
+                // The path whose probe it answers: the sender's, from this socket, with that sequence outstanding.
+                if (_byPeer.TryGetValue(answer.Sender, out var own))
+                    foreach (var p in own)
+                        if (p.Source == source && p.Pending.Remove(answer.EchoSequence, out pending))
+                        {
+                            probe = p;
+                            break;
+                        }
             }
-            if (pending.SentTicks != 0)
+            if (probe is null)
+                continue;
+            var rtt = time.GetElapsedTime(pending.SentTicks, arrived).TotalMilliseconds;
+            lock (_lock)
             {
-                var rtt = time.GetElapsedTime(pending.SentTicks, arrived).TotalMilliseconds;
-                lock (_lock)
-                {
-                    probe.Quality = probe.Quality.WithReply(now, rtt);
-                    probe.Observed = answer.ObservedSource.Address;
-                    probe.Misses = 0;
-                    probe.Replies++;
-                }
-                // The tag's string is made only when a listener (the OTLP exporter) takes the measurement.
-                if (Telemetry.PathRtt.Enabled)
-                    Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
-                inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, answer.EchoSequence, rtt, answer.ObservedSource, answer.WireGuardEndpoint));
+                probe.Quality = probe.Quality.WithReply(now, rtt);
+                probe.Observed = answer.ObservedSource.Address;
+                probe.Misses = 0;
+                probe.Replies++;
             }
+            // The tag's string is made only when a listener (the OTLP exporter) takes the measurement.
+            if (Telemetry.PathRtt.Enabled)
+                Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
+            inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, answer.EchoSequence, rtt, answer.ObservedSource, answer.WireGuardEndpoint));
         }
     }
 
     public override void Dispose()
     {
-        lock (_lock)
-            foreach (var probe in _paths.Values)
-                probe.Dispose();
+        CloseAll();
         base.Dispose();
     }
 
     private readonly record struct Pending(long SentTicks, DateTimeOffset Deadline);
 
-    private sealed class PathProbe(PeerKey peer, string device, CandidatePath path, IPEndPoint remote, string? uplink, IDatagramSocket socket) : IDisposable
+    /// <summary>A socket bound to one source address and uplink, shared by the paths from there.</summary>
+    private sealed class SourceSocket(IPAddress src, string? device, IDatagramSocket socket)
+    {
+        public (IPAddress Src, string? Device) Key { get; } = (src, device);
+        public string Name { get; } = device is null ? src.ToString() : $"{src}%{device}";
+        public ReceivingSocket Receiver { get; } = new(socket);
+        public IDatagramSocket Socket => Receiver.Socket;
+        /// <summary>Paths using it; closed with the last. Under _lock.</summary>
+        public int Users { get; set; }
+    }
+
+    private sealed class PathProbe(PeerKey peer, string device, CandidatePath path, IPEndPoint remote, SourceSocket source)
     {
         public PeerKey Peer { get; } = peer;
         public string Interface { get; } = device;
         public CandidatePath Path { get; } = path;
         public IPEndPoint Remote { get; } = remote;
-        public string? Device { get; } = uplink;
-        public ReceivingSocket Receiver { get; } = new(socket);
-        public IDatagramSocket Socket => Receiver.Socket;
+        public SourceSocket Source { get; } = source;
+        public string? Device => Source.Key.Device;
         public Dictionary<ulong, Pending> Pending { get; } = [];
         public DateTimeOffset NextDue { get; set; }
         public DateTimeOffset FastUntil { get; set; }
+        /// <summary>Sent at once: the next probe goes to a spread point of the interval (<see cref="NextSpread"/>).</summary>
+        public bool Spread { get; set; }
         public SocketError? LastSendError { get; set; }
         /// <summary>Our address as the responder last saw it on this path.</summary>
         public IPAddress? Observed { get; set; }
@@ -412,8 +542,6 @@ public sealed partial class Prober(
         public int Replies { get; set; }
         /// <summary>The prober's own estimate, for its timeouts (the policy keeps its own from the same replies).</summary>
         public PathQuality Quality { get; set; }
-
-        public void Dispose() => Receiver.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot open a probe socket for {Path} on {Device}: {Error}")]
@@ -425,6 +553,6 @@ public sealed partial class Prober(
     [LoggerMessage(Level = LogLevel.Information, Message = "Probe over {Path} not sent: {Error}")]
     private static partial void LogSendFailed(ILogger logger, string path, string error);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped an answer on {Path} from {From}: {Error}")]
-    private static partial void LogBadAnswer(ILogger logger, string path, string from, string error);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped an answer on {Socket} from {From}: {Error}")]
+    private static partial void LogBadAnswer(ILogger logger, string socket, string from, string error);
 }

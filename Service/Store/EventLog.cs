@@ -1,6 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using WgRouted.Engine.Events;
@@ -77,19 +77,22 @@ public sealed class EventLog
 
     private static void WriteRecord(Stream to, LoggedEvent e)
     {
-        var json = new JsonObject
+        var payload = new ArrayBufferWriter<byte>(512);
+        using (var json = new Utf8JsonWriter(payload))
         {
-            ["id"] = e.Id.ToString(),
-            ["stream"] = e.Stream,
-            ["type"] = e.Event.GetType().Name,
-            ["data"] = JsonSerializer.SerializeToNode(e.Event, Json.GetTypeInfo(e.Event.GetType())),
-        };
-        var payload = Encoding.UTF8.GetBytes(json.ToJsonString());
+            json.WriteStartObject();
+            json.WriteString("id", e.Id);
+            json.WriteString("stream", e.Stream);
+            json.WriteString("type", e.Event.GetType().Name);
+            json.WritePropertyName("data");
+            JsonSerializer.Serialize(json, e.Event, Json.GetTypeInfo(e.Event.GetType()));
+            json.WriteEndObject();
+        }
         Span<byte> header = stackalloc byte[HeaderSize];
-        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.Length);
-        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32Of(payload));
+        BinaryPrimitives.WriteUInt32LittleEndian(header, (uint)payload.WrittenCount);
+        BinaryPrimitives.WriteUInt32LittleEndian(header[4..], Crc32Of(payload.WrittenSpan));
         to.Write(header);
-        to.Write(payload);
+        to.Write(payload.WrittenSpan);
     }
 
     private static uint Crc32Of(ReadOnlySpan<byte> data) => Crc32.HashToUInt32(data);
@@ -98,21 +101,43 @@ public sealed class EventLog
     /// The records the store does not have yet, in order, each with the offset after it. A damaged tail is cut off
     /// (<paramref name="onDamage"/> says where and why); a record whose type is unknown is skipped and reported.
     /// </summary>
-    public List<(LoggedEvent Event, long End)> ReadUnstored(Action<long, string> onDamage)
+    /// <remarks>
+    /// At most about <paramref name="maxBytes"/> of records (always at least one whole record): a store far behind is
+    /// fed a window at a time, not the whole backlog read and parsed again on every attempt.
+    /// </remarks>
+    public List<(LoggedEvent Event, long End)> ReadUnstored(Action<long, string> onDamage, long maxBytes = long.MaxValue)
     {
         var result = new List<(LoggedEvent, long)>();
-        if (!File.Exists(Path))
+        byte[] bytes;
+        long start;
+        bool toEnd;
+        try
+        {
+            using var file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            start = Math.Min(Stored, file.Length);
+            var window = Math.Min(file.Length - start, Math.Max(maxBytes, HeaderSize + MaxRecord));
+            toEnd = start + window == file.Length;
+            bytes = new byte[window];
+            file.Position = start;
+            file.ReadExactly(bytes);
+        }
+        catch (FileNotFoundException)
+        {
             return result;
-        var bytes = File.ReadAllBytes(Path);
-        var offset = Math.Min(Stored, bytes.Length);
+        }
+        long offset = 0;
         while (offset < bytes.Length)
         {
             if (!TryRead(bytes, offset, out var payload, out var why))
             {
-                onDamage(offset, why);
+                // A record running past the window is read with the next one; only at the file's end is it a torn tail.
+                if (!toEnd && (bytes.Length - offset < HeaderSize
+                    || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)offset)) is var length && length <= MaxRecord && bytes.Length - offset - HeaderSize < length))
+                    break;
+                onDamage(start + offset, why);
                 using (var file = new FileStream(Path, FileMode.Open, FileAccess.Write))
                 {
-                    file.SetLength(offset);
+                    file.SetLength(start + offset);
                     file.Flush(flushToDisk: true);
                 }
                 break;
@@ -120,11 +145,11 @@ public sealed class EventLog
             var end = offset + HeaderSize + payload.Length;
             try
             {
-                result.Add((Parse(payload), end));
+                result.Add((Parse(payload), start + end));
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)
             {
-                onDamage(offset, $"record not readable ({e.Message}); skipped");
+                onDamage(start + offset, $"record not readable ({e.Message}); skipped");
             }
             offset = end;
         }

@@ -260,6 +260,38 @@ public sealed class EventStoreTests(PostgresFixture pg)
     }
 
     [Fact]
+    public void A_backlog_is_read_a_window_at_a_time_every_record_once_and_in_order()
+    {
+        // About 2.5 MB: more than two windows (a window is at least one largest record, 1 MB).
+        var log = new EventLog(Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log"));
+        var peer = NewPeer();
+        var written = new List<Guid>();
+        for (var b = 0; b < 20; b++)
+        {
+            var batch = Enumerable.Range(0, 500)
+                .Select(i => new LoggedEvent(Guid.CreateVersion7(), peer.Base64, new HandshakeObserved(peer, T0.AddSeconds(b * 500 + i), T0)))
+                .ToList();
+            written.AddRange(batch.Select(e => e.Id));
+            log.Append(batch);
+        }
+        var read = new List<Guid>();
+        var damage = new List<string>();
+        var windows = 0;
+        while (log.HasUnstored)
+        {
+            var records = log.ReadUnstored((_, why) => damage.Add(why), maxBytes: 1);
+            Assert.NotEmpty(records);
+            Assert.True(records.Count < written.Count);
+            read.AddRange(records.Select(r => r.Event.Id));
+            log.MarkStored(records[^1].End);
+            windows++;
+        }
+        Assert.Empty(damage);
+        Assert.InRange(windows, 3, 10);
+        Assert.Equal(written, read);
+    }
+
+    [Fact]
     public void A_full_log_drops_the_oldest_measurements_before_facts_and_decisions()
     {
         var peer = NewPeer();

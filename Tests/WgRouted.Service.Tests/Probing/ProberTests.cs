@@ -186,6 +186,30 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Paths_from_one_source_and_uplink_share_one_socket_and_each_answer_goes_to_the_path_whose_probe_it_echoes()
+    {
+        // The peer at a second address too (another candidate endpoint), probed from A's source and uplink.
+        var second = new CandidatePath(A.Src, Endpoint.Parse("198.18.3.9:51820"));
+        var secondAt = new IPEndPoint(second.Dst.Address, _f.PeerResponder.Port);
+        using var secondResponder = _f.Network.Bind(secondAt, null);
+        _schedule.Post(new ProbePaths(_f.Peer, [(A, "upa"), (B, "upb"), (second, "upa")]));
+        await Until(() => _f.Network.SentTo(secondAt) >= 1 && _f.Network.SentTo(_f.PeerResponder) >= 2, "probes to both addresses");
+        Assert.Single(_f.Network.Sent.Where(s => s.From.Address.Equals(A.Src)).Select(s => s.From).Distinct());
+        // Only the second address answers: its answer is the second path's, and A's probe stays unanswered.
+        Drain();
+        var buffer = new byte[ProbeCodec.MaxSize + 1];
+        var got = await secondResponder.ReceiveFromAsync(buffer, CancellationToken.None);
+        var request = Assert.IsType<ProbeRequest>(_f.Decode(buffer[..got.Length]));
+        _f.Time.Advance(TimeSpan.FromMilliseconds(10));
+        var reply = request.Reply(_f.Peer, request.Sequence, _f.Time.GetUtcNow(), new Endpoint(got.From.Address, got.From.Port), new Endpoint(A.Src, ListenPort));
+        secondResponder.SendTo(_f.Encode(reply), got.From);
+        var replied = await NextOfPath<ProbeReplied>(second);
+        Assert.Equal(request.Sequence, replied.Sequence);
+        Assert.Equal(10, replied.RttMs, 3);
+        Assert.DoesNotContain(Drain(), e => e is ProbeReplied r && r.Path != second);
+    }
+
+    [Fact]
     public async Task An_answer_is_a_ProbeReplied_with_the_rtt_on_the_fake_clock_and_what_the_responder_saw()
     {
         await Until(() => From(A) == 1, "A's probe");
