@@ -186,10 +186,20 @@ public sealed partial class Prober(
         return source;
     }
 
-    /// <summary>The path's next probe as soon as <see cref="ImmediateRate"/> allows, and the one after it spread. Under _lock.</summary>
+    /// <summary>
+    /// The path's next probe as soon as <see cref="ImmediateRate"/> allows, and the one after it spread; a path due
+    /// sooner already keeps its time and takes no slot. Without that, each of a burst of host changes (26 at a start)
+    /// moved all 4,000 paths to the back of the line, seconds away, and the active paths went stale. Under _lock.
+    /// </summary>
     private void ScheduleSoon(PathProbe probe, DateTimeOffset now)
     {
-        ScheduleAt(probe, Immediate(now));
+        var earliest = now - ImmediateSlot * ImmediateBurst;
+        var slot = (_paced > earliest ? _paced : earliest) + ImmediateSlot;
+        var at = slot > now ? slot : now;
+        if (probe.NextDue != default && probe.NextDue <= at)
+            return;
+        _paced = slot;
+        ScheduleAt(probe, at);
         probe.Spread = true;
     }
 
@@ -205,14 +215,6 @@ public sealed partial class Prober(
     }
 
     private double _spreadPoint;
-
-    /// <summary>When a probe due now may leave: now within the burst, else the next free slot at <see cref="ImmediateRate"/>. Under _lock.</summary>
-    private DateTimeOffset Immediate(DateTimeOffset now)
-    {
-        var earliest = now - ImmediateSlot * ImmediateBurst;
-        _paced = (_paced > earliest ? _paced : earliest) + ImmediateSlot;
-        return _paced > now ? _paced : now;
-    }
 
     /// <summary>
     /// A periodic probe's next time: one interval after the one it replaces, keeping the path's phase (intervals missed

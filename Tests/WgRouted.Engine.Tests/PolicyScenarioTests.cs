@@ -327,9 +327,10 @@ public class PolicyScenarioTests
     [Fact]
     public void Report_stores_PathMeasured_when_RTT_or_loss_moves_significantly()
     {
-        var sim = new Simulation().Candidates(A4).Up(A4, 20).RunTo(10_000);
+        // Past ReportRttInterval since the first reports (the first answer, then eligible for failback).
+        var sim = new Simulation().Candidates(A4).Up(A4, 20).RunTo(70_000);
         var before = sim.Stored.OfType<PathMeasured>().Count();
-        sim.Up(A4, 40).RunTo(40_000);
+        sim.Up(A4, 40).RunTo(200_000);
         var rtt = sim.Stored.OfType<PathMeasured>().Skip(before).ToList();
         // A move of the RTT alone: the first at once, the rest at most one in ReportRttInterval.
         Assert.InRange(rtt.Count, 1, 4);
