@@ -205,14 +205,26 @@ public sealed partial class Prober(
     }
 
     /// <summary>
-    /// Where in its interval a path's probe after one sent at once goes: the fractional parts of multiples of the golden
-    /// ratio, so that however many paths were probed at once (a start, a route change) their phases spread evenly over
-    /// the interval instead of staying in step, a burst every interval. Under _lock.
+    /// How early in its interval a path's probe after one sent at once may go: paths probed at once (a start, a route
+    /// change) spread over this much of the interval instead of staying in step, a burst every interval. Enough for
+    /// about <see cref="ImmediateBurst"/> probes a turn: all of it at 1,000 peers, a few milliseconds at 10, where a
+    /// spread over the whole interval only woke the loop once a probe (10 peers: 3.9 % of a core instead of 1.8 %).
+    /// Under _lock.
+    /// </summary>
+    private TimeSpan SpreadWindow(TimeSpan interval)
+    {
+        var window = Coalesce * ((double)_paths.Count / ImmediateBurst);
+        return window < interval ? window : interval;
+    }
+
+    /// <summary>
+    /// Where in the spread window the next such probe goes, from its end: the fractional parts of multiples of the
+    /// golden ratio, which fall evenly however many there are. Under _lock.
     /// </summary>
     private double NextSpread()
     {
         _spreadPoint = (_spreadPoint + 0.6180339887498949) % 1;
-        return 1 - _spreadPoint;
+        return _spreadPoint;
     }
 
     private double _spreadPoint;
@@ -331,7 +343,7 @@ public sealed partial class Prober(
                 var fast = IsActive(probe)
                     || ((now < probe.FastUntil || probe.Misses > 0 || probe.Replies < RecoveryReplies) && TakeFastToken(now));
                 var interval = fast ? _activeInterval : _standby;
-                ScheduleAt(probe, probe.Spread ? at + interval * NextSpread() : Following(at, now, interval));
+                ScheduleAt(probe, probe.Spread ? at + interval - SpreadWindow(interval) * NextSpread() : Following(at, now, interval));
                 probe.Spread = false;
             }
         }

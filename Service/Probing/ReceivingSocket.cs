@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace WgRouted.Service.Probing;
 
-/// <summary>A socket read by a loop of its own until it is disposed: the prober's per path, the handshake prober's per source.</summary>
+/// <summary>A socket read by a loop of its own until it is disposed: the prober's per source and uplink (on a thread of its own), the handshake prober's per source.</summary>
 internal sealed class ReceivingSocket(IDatagramSocket socket) : IDisposable
 {
     private readonly CancellationTokenSource _closing = new();
