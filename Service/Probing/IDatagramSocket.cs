@@ -17,13 +17,6 @@ public interface IDatagramSocket : IDisposable
 
     /// <summary>The next datagram (its length in <paramref name="buffer"/>) and where it came from.</summary>
     ValueTask<(int Length, IPEndPoint From)> ReceiveFromAsync(Memory<byte> buffer, CancellationToken ct);
-
-    /// <summary>
-    /// The next datagram, waiting for it on the calling thread (a loop on a thread of its own; never mixed with
-    /// <see cref="ReceiveFromAsync"/> on one socket). A receive waits a second at most (SocketException TimedOut), so
-    /// that the loop can see the socket closed.
-    /// </summary>
-    int ReceiveFrom(Span<byte> buffer, out IPEndPoint from);
 }
 
 /// <summary>Opens a UDP socket bound to <paramref name="local"/> and, when given, to the device (SO_BINDTODEVICE).</summary>

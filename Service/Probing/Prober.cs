@@ -182,8 +182,7 @@ public sealed partial class Prober(
             return null;
         }
         _sockets[source.Key] = source;
-        source.Receiver.Receiving = Task.Factory.StartNew(() => Receive(source), CancellationToken.None,
-            TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        source.Receiver.Receiving = ReceiveAsync(source);
         return source;
     }
 
@@ -471,17 +470,11 @@ public sealed partial class Prober(
         }
     }
 
-    /// <summary>
-    /// A source socket's answers, read on a thread of its own: a datagram wakes that thread and nothing else, where an
-    /// asynchronous receive woke the socket engine's thread and then a pool thread for it. At 1,000 peers (7,000 answers
-    /// a second, spread evenly) those wake-ups were a fifth of the daemon's CPU.
-    /// </summary>
-    private void Receive(SourceSocket source)
+    private async Task ReceiveAsync(SourceSocket source)
     {
-        Thread.CurrentThread.Name = $"probe rx {source.Name}";
         var buffer = new byte[ProbeCodec.MaxSize + 1];
         var guard = new ProbeGuard();
-        while (source.Receiver.Next(buffer) is { } result)
+        while (await source.Receiver.NextAsync(buffer) is { } result)
         {
             var now = _clock.Now;
             var arrived = time.GetTimestamp();

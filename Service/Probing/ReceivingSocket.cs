@@ -3,7 +3,7 @@ using System.Net.Sockets;
 
 namespace WgRouted.Service.Probing;
 
-/// <summary>A socket read by a loop of its own until it is disposed: the prober's per source and uplink (on a thread of its own), the handshake prober's per source.</summary>
+/// <summary>A socket read by a loop of its own until it is disposed: the prober's per source and uplink, the handshake prober's per source.</summary>
 internal sealed class ReceivingSocket(IDatagramSocket socket) : IDisposable
 {
     private readonly CancellationTokenSource _closing = new();
@@ -34,30 +34,6 @@ internal sealed class ReceivingSocket(IDatagramSocket socket) : IDisposable
             {
             }
         }
-    }
-
-    /// <summary>
-    /// The next datagram, waiting on the calling thread (a loop of its own), or null once disposed. Receive errors and
-    /// timeouts are skipped as above.
-    /// </summary>
-    public (int Length, IPEndPoint From)? Next(Span<byte> buffer)
-    {
-        while (Volatile.Read(ref _disposed) == 0)
-        {
-            try
-            {
-                var length = Socket.ReceiveFrom(buffer, out var from);
-                return Volatile.Read(ref _disposed) == 0 ? (length, from) : null;
-            }
-            catch (ObjectDisposedException)
-            {
-                return null;
-            }
-            catch (SocketException)
-            {
-            }
-        }
-        return null;
     }
 
     public void Dispose()

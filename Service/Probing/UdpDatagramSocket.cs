@@ -34,16 +34,6 @@ public sealed class UdpDatagramSocket : IDatagramSocket
         return (result.ReceivedBytes, (IPEndPoint)result.RemoteEndPoint);
     }
 
-    public int ReceiveFrom(Span<byte> buffer, out IPEndPoint from)
-    {
-        if (_socket.ReceiveTimeout == 0)
-            _socket.ReceiveTimeout = 1000;
-        EndPoint any = _any;
-        var length = _socket.ReceiveFrom(buffer, SocketFlags.None, ref any);
-        from = (IPEndPoint)any;
-        return length;
-    }
-
     public bool HasQueued => _socket.Available > 0;
 
     public void Dispose() => _socket.Dispose();

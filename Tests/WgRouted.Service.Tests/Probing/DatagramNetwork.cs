@@ -114,15 +114,6 @@ internal sealed class DatagramNetwork
             }
         }
 
-        public int ReceiveFrom(Span<byte> buffer, out IPEndPoint from)
-        {
-            var data = new byte[buffer.Length];
-            var (length, sender) = ReceiveFromAsync(data, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            data.AsSpan(0, length).CopyTo(buffer);
-            from = sender;
-            return length;
-        }
-
         public void Dispose()
         {
             Queue.Writer.TryComplete();
