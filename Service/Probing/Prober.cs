@@ -204,17 +204,15 @@ public sealed partial class Prober(
     }
 
     /// <summary>
-    /// How early in its interval a path's probe after one sent at once may go: paths probed at once (a start, a route
-    /// change) spread over this much of the interval instead of staying in step, a burst every interval. Enough for
-    /// about <see cref="ImmediateBurst"/> probes a turn: all of it at 1,000 peers, a few milliseconds at 10, where a
-    /// spread over the whole interval only woke the loop once a probe (10 peers: 3.9 % of a core instead of 1.8 %).
-    /// Under _lock.
+    /// How early in its interval a path's probe after one sent at once may go: with more paths than
+    /// <see cref="ImmediateBurst"/>, the whole interval, so that paths probed at once (a start, a route change) spread
+    /// evenly instead of staying in step, a burst every interval; with fewer, one turn's worth, since their bursts are
+    /// small and a spread over the whole interval only woke the loop once a probe (10 peers: 3.9 % of a core instead
+    /// of 1.8 %). A window sized between the two (a few hundred ms for the standby paths of 1,000 peers) packed a
+    /// second's probes into a third of it, and the start flapped (ops/lab/scale). Under _lock.
     /// </summary>
-    private TimeSpan SpreadWindow(TimeSpan interval)
-    {
-        var window = Coalesce * ((double)_paths.Count / ImmediateBurst);
-        return window < interval ? window : interval;
-    }
+    private TimeSpan SpreadWindow(TimeSpan interval) =>
+        _paths.Count > ImmediateBurst || Coalesce > interval ? interval : Coalesce;
 
     /// <summary>
     /// Where in the spread window the next such probe goes, from its end: the fractional parts of multiples of the
