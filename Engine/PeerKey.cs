@@ -9,7 +9,20 @@ public readonly record struct PeerKey
 
     public string Base64 { get; }
 
-    private PeerKey(string base64) => Base64 = base64;
+    // Every table of the daemon is keyed by peer, several lookups a probe: hashing the 44 characters each time was a
+    // twentieth of its CPU at 1,000 peers (perf). The string's own hash, randomized per process, keeps keys that
+    // arrive from the network from colliding on purpose.
+    private readonly int _hash;
+
+    private PeerKey(string base64)
+    {
+        Base64 = base64;
+        _hash = base64.GetHashCode(StringComparison.Ordinal);
+    }
+
+    public bool Equals(PeerKey other) => _hash == other._hash && string.Equals(Base64, other.Base64, StringComparison.Ordinal);
+
+    public override int GetHashCode() => _hash;
 
     public static PeerKey Parse(string text) =>
         TryParse(text, out var key, out var error) ? key : throw new FormatException(error);

@@ -46,6 +46,7 @@ public sealed partial class PolicyLoop(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reader = inbox.Reader;
+        using var alarm = new Alarm(time, _now, stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             DateTimeOffset? deadline;
@@ -57,11 +58,9 @@ public sealed partial class PolicyLoop(
                 Advance(now);
                 continue;
             }
-            using var timeout = deadline is { } due ? new CancellationTokenSource(due - now, time) : new CancellationTokenSource();
-            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
             try
             {
-                if (!await reader.WaitToReadAsync(wait.Token))
+                if (!await reader.WaitToReadAsync(alarm.Until(deadline)))
                     return;
             }
             catch (OperationCanceledException)

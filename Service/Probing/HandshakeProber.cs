@@ -54,6 +54,7 @@ public sealed partial class HandshakeProber(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reader = schedule.Reader;
+        using var alarm = new Alarm(time, _clock, stoppingToken);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
@@ -62,11 +63,9 @@ public sealed partial class HandshakeProber(
                     Apply(command.Command);
                 var now = _clock.Now;
                 var next = Turn(now);
-                using var timeout = new CancellationTokenSource(next > now ? next - now : TimeSpan.Zero, time);
-                using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
                 try
                 {
-                    await reader.WaitToReadAsync(wait.Token);
+                    await reader.WaitToReadAsync(alarm.Until(next));
                 }
                 catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
                 {

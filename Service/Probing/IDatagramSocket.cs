@@ -17,7 +17,20 @@ public interface IDatagramSocket : IDisposable
 
     /// <summary>The next datagram (its length in <paramref name="buffer"/>) and where it came from.</summary>
     ValueTask<(int Length, IPEndPoint From)> ReceiveFromAsync(Memory<byte> buffer, CancellationToken ct);
+
+    /// <summary>
+    /// The next datagram, waiting for it on the calling thread (a loop on a thread of its own; never mixed with
+    /// <see cref="ReceiveFromAsync"/> on one socket). A receive waits a second at most (SocketException TimedOut), so
+    /// that the loop can see the socket closed.
+    /// </summary>
+    Datagram ReceiveFrom(Span<byte> buffer);
 }
+
+/// <summary>
+/// A datagram received: its length, its sender, and how long it had waited in the socket's buffer when it was read (the
+/// kernel's receive timestamp against the clock), so that a late read does not lengthen a round trip.
+/// </summary>
+public readonly record struct Datagram(int Length, IPEndPoint From, TimeSpan Queued);
 
 /// <summary>Opens a UDP socket bound to <paramref name="local"/> and, when given, to the device (SO_BINDTODEVICE).</summary>
 public delegate IDatagramSocket BindDatagram(IPEndPoint local, string? device);

@@ -107,6 +107,29 @@ public sealed class RawUdpSocket : IDatagramSocket
         }
     }
 
+    public Datagram ReceiveFrom(Span<byte> buffer)
+    {
+        if (_socket.ReceiveTimeout == 0)
+        {
+            _socket.ReceiveTimeout = 1000;
+            UdpSockets.StampReceives(_socket);
+        }
+        var packet = _packet;
+        while (true)
+        {
+            EndPoint any = _any;
+            var received = _socket.ReceiveFrom(packet, SocketFlags.None, ref any);
+            if (Payload(packet.AsSpan(0, received), out var srcPort) is { } range)
+            {
+                var payload = packet.AsSpan(range);
+                if (payload.Length > buffer.Length)
+                    continue;
+                payload.CopyTo(buffer);
+                return new Datagram(payload.Length, new IPEndPoint(((IPEndPoint)any).Address, srcPort), UdpSockets.Queued(_socket));
+            }
+        }
+    }
+
     /// <summary>
     /// Where the UDP payload is in what the kernel handed over (IPv4: from the IP header; IPv6: from the UDP header),
     /// when the datagram is to our port and whole. The filter already checked the port; this does not trust it.

@@ -36,6 +36,30 @@ internal sealed class ReceivingSocket(IDatagramSocket socket) : IDisposable
         }
     }
 
+    /// <summary>
+    /// The next datagram, waiting on the calling thread (a loop of its own), or null once disposed. Receive errors and
+    /// timeouts are skipped as above.
+    /// </summary>
+    public Datagram? Next(Span<byte> buffer)
+    {
+        while (Volatile.Read(ref _disposed) == 0)
+        {
+            try
+            {
+                var datagram = Socket.ReceiveFrom(buffer);
+                return Volatile.Read(ref _disposed) == 0 ? datagram : null;
+            }
+            catch (ObjectDisposedException)
+            {
+                return null;
+            }
+            catch (SocketException)
+            {
+            }
+        }
+        return null;
+    }
+
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)

@@ -34,6 +34,18 @@ public sealed class UdpDatagramSocket : IDatagramSocket
         return (result.ReceivedBytes, (IPEndPoint)result.RemoteEndPoint);
     }
 
+    public Datagram ReceiveFrom(Span<byte> buffer)
+    {
+        if (_socket.ReceiveTimeout == 0)
+        {
+            _socket.ReceiveTimeout = 1000;
+            UdpSockets.StampReceives(_socket);
+        }
+        EndPoint any = _any;
+        var length = _socket.ReceiveFrom(buffer, SocketFlags.None, ref any);
+        return new Datagram(length, (IPEndPoint)any, UdpSockets.Queued(_socket));
+    }
+
     public bool HasQueued => _socket.Available > 0;
 
     public void Dispose() => _socket.Dispose();

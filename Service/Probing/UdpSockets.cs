@@ -1,10 +1,11 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace WgRouted.Service.Probing;
 
-internal static class UdpSockets
+internal static partial class UdpSockets
 {
     private const int SolSocket = 1; // SOL_SOCKET
     private const int SoBindToDevice = 25; // SO_BINDTODEVICE
@@ -45,6 +46,41 @@ internal static class UdpSockets
             socket.Dispose();
             throw;
         }
+    }
+
+    // SIOCGSTAMPNS: the receive time of the last datagram read, a timespec of 64-bit fields on the 64-bit hosts we
+    // build for (SIOCGSTAMPNS_OLD in the kernel's headers; the _NEW one differs only on 32-bit).
+    private const nuint SiocGStampNs = 0x8907;
+
+    /// <summary>A stamp older than this is not believed: a step of the wall clock, not a datagram that waited.</summary>
+    private static readonly TimeSpan MaxQueued = TimeSpan.FromSeconds(1);
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Timespec
+    {
+        public long Seconds;
+        public long Nanoseconds;
+    }
+
+    [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
+    private static partial int IoctlTimespec(nint fd, nuint request, out Timespec value);
+
+    /// <summary>
+    /// Has the kernel stamp each datagram as it queues on the socket: the first SIOCGSTAMPNS turns stamping on
+    /// (SOCK_TIMESTAMP, without the control messages SO_TIMESTAMPNS would add to every read).
+    /// </summary>
+    public static void StampReceives(Socket socket) => IoctlTimespec(socket.Handle, SiocGStampNs, out _);
+
+    /// <summary>
+    /// How long the datagram just read waited in the socket's buffer: the kernel's receive stamp against the same clock
+    /// (CLOCK_REALTIME) now. Zero when there is no stamp or it is not believable.
+    /// </summary>
+    public static TimeSpan Queued(Socket socket)
+    {
+        if (IoctlTimespec(socket.Handle, SiocGStampNs, out var stamp) != 0)
+            return TimeSpan.Zero;
+        var queued = TimeSpan.FromTicks((DateTime.UtcNow - DateTime.UnixEpoch).Ticks - (stamp.Seconds * TimeSpan.TicksPerSecond + stamp.Nanoseconds / 100));
+        return queued > TimeSpan.Zero && queued < MaxQueued ? queued : TimeSpan.Zero;
     }
 
     public static IPEndPoint Any(AddressFamily family) =>

@@ -43,6 +43,13 @@ internal sealed class DatagramNetwork
             _bound[local].Failure = failure;
     }
 
+    /// <summary>Datagrams that arrived at <paramref name="local"/> and no receive took yet.</summary>
+    public int Unread(IPEndPoint local)
+    {
+        lock (_lock)
+            return _bound.TryGetValue(local, out var socket) ? socket.Queue.Reader.Count : 0;
+    }
+
     public bool IsBound(IPEndPoint local)
     {
         lock (_lock)
@@ -112,6 +119,14 @@ internal sealed class DatagramNetwork
             {
                 throw new ObjectDisposedException(nameof(Memory));
             }
+        }
+
+        public Datagram ReceiveFrom(Span<byte> buffer)
+        {
+            var data = new byte[buffer.Length];
+            var (length, sender) = ReceiveFromAsync(data, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            data.AsSpan(0, length).CopyTo(buffer);
+            return new Datagram(length, sender, TimeSpan.Zero);
         }
 
         public void Dispose()

@@ -82,7 +82,8 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
         for (var i = 1; i <= 8; i++)
         {
             _f.Time.Advance(TimeSpan.FromMilliseconds(250));
-            await Until(() => Replied(A) == 13 + i, $"A's probe {13 + i}");
+            // B's answers read too before the clock moves on (see the wall-clock test).
+            await Until(() => Replied(A) == 13 + i && Replied(A) + Replied(B) == From(A) + From(B), $"A's probe {13 + i}");
         }
         await Until(() => From(B) == 15, $"two seconds at the standby rate: B {From(B)}");
         Assert.Equal(21, From(A));
@@ -157,6 +158,8 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
         var clock = new SteppedClock(_f.Time);
         var prober = new Prober(_f.Config, _f.Keyring, _f.Inbox, _schedule, _f.Network.Bind, clock, NullLogger<Prober>.Instance);
         await _prober.StopAsync(CancellationToken.None);
+        // Probes of the stopped prober: answered into closed sockets.
+        var unanswerable = From(A) + From(B);
         // The peer's clock agrees with ours after each step (the step brought ours to the true time).
         Answer(_ => true, clock.GetUtcNow);
         await prober.StartAsync(CancellationToken.None);
@@ -173,7 +176,10 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
                 for (var i = 1; i <= 8; i++)
                 {
                     _f.Time.Advance(TimeSpan.FromMilliseconds(250));
-                    await Until(() => Replied(A) == before + i, $"A's answer {i} after a step of {step}: {Replied(A) - before}");
+                    // Every answer read before the clock moves on (B's too): one still unread at its deadline would
+                    // wait out the read grace on a clock that only the test moves.
+                    await Until(() => Replied(A) == before + i && Replied(A) + Replied(B) == From(A) + From(B) - unanswerable,
+                        $"A's answer {i} after a step of {step}: {Replied(A) - before}; {From(A) + From(B) - unanswerable - Replied(A) - Replied(B)} unanswered");
                 }
             }
             Assert.DoesNotContain(_posted, e => e is ProbeMissed);
@@ -264,6 +270,9 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
         var reply = _f.Encode(((ProbeRequest)_f.Decode(data)).Reply(_f.Peer, 7, _f.Time.GetUtcNow(), new Endpoint(from.Address, from.Port), null));
         reply[^1] ^= 1;
         _responder.SendTo(reply, from);
+        // Read before the deadline: a miss waits while its socket holds an unread answer (Prober.ReadGrace), and the
+        // fake clock moves only when told.
+        await Until(() => _f.Network.Unread(from) == 0, "the forged answer read");
         _f.Time.Advance(TimeSpan.FromMilliseconds(250));
         var missed = await NextOfPath<ProbeMissed>(A);
         Assert.Equal(A, missed.Path);
