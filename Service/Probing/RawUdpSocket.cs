@@ -27,6 +27,8 @@ public sealed class RawUdpSocket : IDatagramSocket
     private readonly ushort _port;
     private readonly bool _v6;
     private readonly IPEndPoint _any;
+    // Set up on the first blocking read; reading ReceiveTimeout back instead cost a getsockopt on every answer.
+    private bool _blockingReads;
     // One receive at a time (one loop per socket): the packet with its headers lands here first.
     private readonly byte[] _packet = new byte[65536];
 
@@ -109,10 +111,10 @@ public sealed class RawUdpSocket : IDatagramSocket
 
     public Datagram ReceiveFrom(Span<byte> buffer)
     {
-        if (_socket.ReceiveTimeout == 0)
+        if (!_blockingReads)
         {
-            _socket.ReceiveTimeout = 1000;
-            UdpSockets.StampReceives(_socket);
+            UdpSockets.PrepareBlockingReads(_socket);
+            _blockingReads = true;
         }
         var packet = _packet;
         while (true)

@@ -8,6 +8,8 @@ public sealed class UdpDatagramSocket : IDatagramSocket
 {
     private readonly Socket _socket;
     private readonly IPEndPoint _any;
+    // Set up on the first blocking read; reading ReceiveTimeout back instead cost a getsockopt on every answer.
+    private bool _blockingReads;
 
     private UdpDatagramSocket(Socket socket, AddressFamily family)
     {
@@ -36,10 +38,10 @@ public sealed class UdpDatagramSocket : IDatagramSocket
 
     public Datagram ReceiveFrom(Span<byte> buffer)
     {
-        if (_socket.ReceiveTimeout == 0)
+        if (!_blockingReads)
         {
-            _socket.ReceiveTimeout = 1000;
-            UdpSockets.StampReceives(_socket);
+            UdpSockets.PrepareBlockingReads(_socket);
+            _blockingReads = true;
         }
         EndPoint any = _any;
         var length = _socket.ReceiveFrom(buffer, SocketFlags.None, ref any);

@@ -66,10 +66,15 @@ internal static partial class UdpSockets
     private static partial int IoctlTimespec(nint fd, nuint request, out Timespec value);
 
     /// <summary>
-    /// Has the kernel stamp each datagram as it queues on the socket: the first SIOCGSTAMPNS turns stamping on
-    /// (SOCK_TIMESTAMP, without the control messages SO_TIMESTAMPNS would add to every read).
+    /// Readies a socket for blocking reads on a thread of its own, once before the first: a read waits a second at most
+    /// (so the thread sees the socket closed), and the kernel stamps each datagram as it queues (the first SIOCGSTAMPNS
+    /// turns SOCK_TIMESTAMP on, without the control messages SO_TIMESTAMPNS would add to every read).
     /// </summary>
-    public static void StampReceives(Socket socket) => IoctlTimespec(socket.Handle, SiocGStampNs, out _);
+    public static void PrepareBlockingReads(Socket socket)
+    {
+        socket.ReceiveTimeout = 1000;
+        IoctlTimespec(socket.Handle, SiocGStampNs, out _);
+    }
 
     /// <summary>
     /// How long the datagram just read waited in the socket's buffer: the kernel's receive stamp against the same clock
