@@ -227,7 +227,9 @@ public sealed class ProbeRecorderTests(PostgresFixture pg) : IAsyncLifetime
         foreach (var o in outcomes.Skip(5_000))
             recorder.Post(o);
         await Task.Delay(1500); // a flush or two that fail, under the bound: held in memory
-        Assert.Equal(2, Directory.GetFiles(_spills, "probe-spill-*.bin").Length);
+        // A file per failed flush past the bound, each of at least maxPending: two, or more when a flush ran between
+        // two posts of a batch (a loaded machine).
+        Assert.InRange(Directory.GetFiles(_spills, "probe-spill-*.bin").Length, 2, 5);
         Assert.Equal(5_000, recorder.Spilled);
         Assert.Equal(5_500, recorder.Pending);
         Assert.Equal(0, recorder.Recorded);
