@@ -70,7 +70,7 @@ public sealed partial class EndpointPolicy
             if (now - decided >= Options.ConvergeWithin)
                 return new SwitchFailed(PeerKey.Parse(state.Id), now, active,
                     $"the peer did not report our new source {active.Src} within {Options.ConvergeWithin.TotalMilliseconds:0} ms");
-            if (!state.Stock && now - (state.LastReassertAt ?? decided) >= Options.ReassertInterval)
+            if (!state.Stock && now - (state.LastReassertAt ?? decided) >= ReassertDelay(state))
                 return new SwitchReasserted(PeerKey.Parse(state.Id), now, active, state.ReassertAttempts + 1, Seen: null);
             return null;
         }
@@ -174,6 +174,18 @@ public sealed partial class EndpointPolicy
     }
 
     /// <summary>
+    /// How long after the decision or the last re-assertion the next one waits: ReassertInterval, doubled after each
+    /// re-assertion up to <see cref="MaxReassertDoublings"/> times. The first catches a move or an answer lost at once;
+    /// spacing out the rest keeps a thousand unconfirmed switches (a start on a loaded router) from being ten thousand
+    /// pins, endpoint sets, move requests and stored events a second while the peers cannot answer anyway.
+    /// </summary>
+    private TimeSpan ReassertDelay(PeerState state) =>
+        Options.ReassertInterval * (1 << Math.Min(state.ReassertAttempts, MaxReassertDoublings));
+
+    /// <summary>100, 200, 400, 800 ms, then every 800 ms: four re-assertions within the default 2 s instead of nineteen.</summary>
+    private const int MaxReassertDoublings = 3;
+
+    /// <summary>
     /// When <see cref="Decide"/> should run next without any new event: a hold-down or sustain period ends,
     /// the switch interval ends, or the active path goes stale. Null when nothing is pending.
     /// </summary>
@@ -196,7 +208,7 @@ public sealed partial class EndpointPolicy
             next = Earliest(state, next, mismatch + Options.BabelConvergence);
         if (state.Switch is SwitchStatus.Decided or SwitchStatus.Applied && state.SwitchDecidedAt is { } decided)
         {
-            var reassert = (state.LastReassertAt ?? decided) + Options.ReassertInterval;
+            var reassert = (state.LastReassertAt ?? decided) + ReassertDelay(state);
             var fail = decided + Options.ConvergeWithin;
             next = Earliest(state, next, reassert < fail ? reassert : fail);
         }

@@ -1,4 +1,5 @@
 using WgRouted.Engine.Events;
+using WgRouted.Engine.Policy;
 using static WgRouted.Engine.Tests.Simulation;
 
 namespace WgRouted.Engine.Tests;
@@ -18,15 +19,24 @@ public class ConvergenceTests
     }
 
     [Fact]
-    public void An_unanswered_switch_is_reasserted_every_100_ms_and_fails_after_2_s()
+    public void An_unanswered_switch_is_reasserted_after_100_200_400_then_every_800_ms_and_fails_after_2_s()
     {
         var sim = new Simulation { PeerFollows = false }.Candidates(A4, B4).Up(A4, 20).Up(B4, 30).Preferred(Dst4, A4).RunTo(2100);
         var lines = Outcomes(sim).Split('\n');
         Assert.Equal("0 A4 Initial", lines[0]);
-        Assert.Equal(Enumerable.Range(1, 19).Select(i => $"{i * 100} A4 reasserted {i}"), lines[1..20]);
-        Assert.Equal("2000 A4 failed", lines[20]);
+        Assert.Equal(["100 A4 reasserted 1", "300 A4 reasserted 2", "700 A4 reasserted 3", "1500 A4 reasserted 4"], lines[1..5]);
+        Assert.Equal("2000 A4 failed", lines[5]);
         // A failed switch takes its path down: the tunnel moves on to the other path.
-        Assert.Equal("2000 B4 ActiveDown", lines[21]);
+        Assert.Equal("2000 B4 ActiveDown", lines[6]);
+    }
+
+    [Fact]
+    public void A_longer_convergence_bound_reasserts_every_800_ms_once_backed_off()
+    {
+        var options = PolicyOptions.Default with { ConvergeWithin = TimeSpan.FromSeconds(4) };
+        var sim = new Simulation(options) { PeerFollows = false }.Candidates(A4, B4).Up(A4, 20).Up(B4, 30).Preferred(Dst4, A4).RunTo(4100);
+        Assert.Equal([100, 300, 700, 1500, 2300, 3100, 3900],
+            sim.Outputs.OfType<SwitchReasserted>().Where(r => r.Path == A4).Select(r => (r.At - T0).TotalMilliseconds));
     }
 
     [Fact]
