@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 
 namespace WgRouted.Service.Probing;
 
@@ -19,12 +20,36 @@ public interface IDatagramSocket : IDisposable
     ValueTask<(int Length, IPEndPoint From)> ReceiveFromAsync(Memory<byte> buffer, CancellationToken ct);
 
     /// <summary>
-    /// The next datagram, waiting for it on the calling thread (a loop on a thread of its own; never mixed with
-    /// <see cref="ReceiveFromAsync"/> on one socket). A receive waits a second at most (SocketException TimedOut), so
-    /// that the loop can see the socket closed.
+    /// The next datagrams, waiting for the first on the calling thread (a loop on a thread of its own; never mixed with
+    /// <see cref="ReceiveFromAsync"/> on one socket), then taking up to <c>datagrams.Length</c> already queued: datagram
+    /// i at <c>i * slot</c> in <paramref name="buffers"/>. Returns how many. A receive waits a second at most
+    /// (SocketException TimedOut), so that the loop can see the socket closed.
     /// </summary>
-    Datagram ReceiveFrom(Span<byte> buffer);
+    int ReceiveFrom(Span<byte> buffers, int slot, Span<Datagram> datagrams);
+
+    /// <summary>
+    /// Sends datagram i (at <c>i * slot</c> in <paramref name="buffers"/>) to its address; <paramref name="errors"/>[i] is
+    /// Success or why it was refused. One at a time unless the socket can hand the kernel the lot.
+    /// </summary>
+    void SendTo(ReadOnlySpan<byte> buffers, int slot, ReadOnlySpan<Outgoing> datagrams, Span<SocketError> errors)
+    {
+        for (var i = 0; i < datagrams.Length; i++)
+        {
+            try
+            {
+                SendTo(buffers.Slice(i * slot, datagrams[i].Length), datagrams[i].To);
+                errors[i] = SocketError.Success;
+            }
+            catch (SocketException e)
+            {
+                errors[i] = e.SocketErrorCode;
+            }
+        }
+    }
 }
+
+/// <summary>A datagram to send: its length (in its slot of a batch) and where to.</summary>
+public readonly record struct Outgoing(int Length, IPEndPoint To);
 
 /// <summary>
 /// A datagram received: its length, its sender, and how long it had waited in the socket's buffer when it was read (the

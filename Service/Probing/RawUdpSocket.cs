@@ -109,7 +109,14 @@ public sealed class RawUdpSocket : IDatagramSocket
         }
     }
 
-    public Datagram ReceiveFrom(Span<byte> buffer)
+    /// <summary>One datagram at a time (a handshake's answer is one datagram), in the first slot.</summary>
+    public int ReceiveFrom(Span<byte> buffers, int slot, Span<Datagram> datagrams)
+    {
+        datagrams[0] = ReceiveFrom(buffers[..slot]);
+        return 1;
+    }
+
+    private Datagram ReceiveFrom(Span<byte> buffer)
     {
         if (!_blockingReads)
         {

@@ -37,27 +37,27 @@ internal sealed class ReceivingSocket(IDatagramSocket socket) : IDisposable
     }
 
     /// <summary>
-    /// The next datagram, waiting on the calling thread (a loop of its own), or null once disposed. Receive errors and
-    /// timeouts are skipped as above.
+    /// The next datagrams (<see cref="IDatagramSocket.ReceiveFrom(Span{byte}, int, Span{Datagram})"/>), waiting on the
+    /// calling thread (a loop of its own); 0 once disposed. Receive errors and timeouts are skipped as above.
     /// </summary>
-    public Datagram? Next(Span<byte> buffer)
+    public int Next(Span<byte> buffers, int slot, Span<Datagram> datagrams)
     {
         while (Volatile.Read(ref _disposed) == 0)
         {
             try
             {
-                var datagram = Socket.ReceiveFrom(buffer);
-                return Volatile.Read(ref _disposed) == 0 ? datagram : null;
+                var count = Socket.ReceiveFrom(buffers, slot, datagrams);
+                return Volatile.Read(ref _disposed) == 0 ? count : 0;
             }
             catch (ObjectDisposedException)
             {
-                return null;
+                return 0;
             }
             catch (SocketException)
             {
             }
         }
-        return null;
+        return 0;
     }
 
     public void Dispose()

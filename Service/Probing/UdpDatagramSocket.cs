@@ -8,8 +8,8 @@ public sealed class UdpDatagramSocket : IDatagramSocket
 {
     private readonly Socket _socket;
     private readonly IPEndPoint _any;
-    // Set up on the first blocking read; reading ReceiveTimeout back instead cost a getsockopt on every answer.
-    private bool _blockingReads;
+    // Set up on the first batched read; reading ReceiveTimeout back instead cost a getsockopt on every answer.
+    private bool _batchedReads;
 
     private UdpDatagramSocket(Socket socket, AddressFamily family)
     {
@@ -36,17 +36,18 @@ public sealed class UdpDatagramSocket : IDatagramSocket
         return (result.ReceivedBytes, (IPEndPoint)result.RemoteEndPoint);
     }
 
-    public Datagram ReceiveFrom(Span<byte> buffer)
+    public int ReceiveFrom(Span<byte> buffers, int slot, Span<Datagram> datagrams)
     {
-        if (!_blockingReads)
+        if (!_batchedReads)
         {
-            UdpSockets.PrepareBlockingReads(_socket);
-            _blockingReads = true;
+            UdpSockets.PrepareBatchedReads(_socket);
+            _batchedReads = true;
         }
-        EndPoint any = _any;
-        var length = _socket.ReceiveFrom(buffer, SocketFlags.None, ref any);
-        return new Datagram(length, (IPEndPoint)any, UdpSockets.Queued(_socket));
+        return UdpSockets.ReceiveBatch(_socket, buffers, slot, datagrams);
     }
+
+    public void SendTo(ReadOnlySpan<byte> buffers, int slot, ReadOnlySpan<Outgoing> datagrams, Span<SocketError> errors) =>
+        UdpSockets.SendBatch(_socket, buffers, slot, datagrams, errors);
 
     public bool HasQueued => _socket.Available > 0;
 

@@ -121,12 +121,19 @@ internal sealed class DatagramNetwork
             }
         }
 
-        public Datagram ReceiveFrom(Span<byte> buffer)
+        /// <summary>What is queued, up to a batch, once the first datagram is there (the kernel's recvmmsg).</summary>
+        public int ReceiveFrom(Span<byte> buffers, int slot, Span<Datagram> datagrams)
         {
-            var data = new byte[buffer.Length];
-            var (length, sender) = ReceiveFromAsync(data, CancellationToken.None).AsTask().GetAwaiter().GetResult();
-            data.AsSpan(0, length).CopyTo(buffer);
-            return new Datagram(length, sender, TimeSpan.Zero);
+            var data = new byte[slot];
+            var count = 0;
+            do
+            {
+                var (length, sender) = ReceiveFromAsync(data, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+                data.AsSpan(0, length).CopyTo(buffers[(count * slot)..]);
+                datagrams[count++] = new Datagram(length, sender, TimeSpan.Zero);
+            }
+            while (count < datagrams.Length && HasQueued && Failure is null && (count + 1) * slot <= buffers.Length);
+            return count;
         }
 
         public void Dispose()

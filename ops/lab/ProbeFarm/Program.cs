@@ -63,6 +63,9 @@ var peers = byAddress.Values.Select(v => v.Us).Distinct().ToDictionary(p => p, _
 // The scale bench starts wg-routed only after this line: probes sent before it would all be missed, every path down at once.
 Console.Error.WriteLine($"listening on port {port} with {threads} threads");
 long answered = 0, refused = 0;
+// Why probes were refused, by the decoder's or the guard's error ("NoSuchAddress": sent to no peer's address).
+var refusedBy = new System.Collections.Concurrent.ConcurrentDictionary<string, long>();
+string Reasons() => string.Join(",", refusedBy.OrderBy(r => r.Key, StringComparer.Ordinal).Select(r => $"{r.Key}:{r.Value}"));
 var clock = Stopwatch.StartNew();
 var serving = sockets.Select(socket => new Thread(() => Serve(socket)) { IsBackground = true }).ToList();
 serving.ForEach(t => t.Start());
@@ -71,12 +74,18 @@ for (var second = 1; second <= seconds; second++)
 {
     Thread.Sleep(TimeSpan.FromSeconds(second) - clock.Elapsed is { Ticks: > 0 } wait ? wait : TimeSpan.Zero);
     var now = Interlocked.Read(ref answered);
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"t={second} answered_per_s={now - lastAnswered} refused={Interlocked.Read(ref refused)}"));
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"t={second} answered_per_s={now - lastAnswered} refused={Interlocked.Read(ref refused)} {Reasons()}"));
     lastAnswered = now;
 }
-Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total answered={Interlocked.Read(ref answered)} refused={Interlocked.Read(ref refused)}"));
+Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"total answered={Interlocked.Read(ref answered)} refused={Interlocked.Read(ref refused)} {Reasons()}"));
 sockets.ForEach(s => s.Dispose());
 return 0;
+
+void Refuse(string why)
+{
+    Interlocked.Increment(ref refused);
+    refusedBy.AddOrUpdate(why, 1, (_, n) => n + 1);
+}
 
 void Serve(Socket socket)
 {
@@ -100,19 +109,24 @@ void Serve(Socket socket)
         var source = (IPEndPoint)from;
         var src = source.Address.IsIPv4MappedToIPv6 ? source.Address.MapToIPv4() : source.Address;
         var now = DateTimeOffset.UtcNow;
-        if (!byAddress.TryGetValue(to, out var peer)
-            || !ProbeCodec.TryDecode(buffer.AsSpan(0, n), k => k == router ? peer.Key : null, out var message, out _))
+        if (!byAddress.TryGetValue(to, out var peer))
         {
-            Interlocked.Increment(ref refused);
+            Refuse("NoSuchAddress");
+            continue;
+        }
+        if (!ProbeCodec.TryDecode(buffer.AsSpan(0, n), k => k == router ? peer.Key : null, out var message, out var error))
+        {
+            Refuse(error.ToString());
             continue;
         }
         var state = peers[peer.Us];
-        bool fresh;
+        var fresh = true;
         lock (state.Guard)
-            fresh = message is MoveRequest || state.Guard.TryAccept(message, now, out _);
+            if (message is not MoveRequest)
+                fresh = state.Guard.TryAccept(message, now, out error);
         if (!fresh)
         {
-            Interlocked.Increment(ref refused);
+            Refuse(error.ToString());
             continue;
         }
         var observed = new Endpoint(src, source.Port);
