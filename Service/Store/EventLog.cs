@@ -108,77 +108,116 @@ public sealed class EventLog
     public List<(LoggedEvent Event, long End)> ReadUnstored(Action<long, string> onDamage, long maxBytes = long.MaxValue)
     {
         var result = new List<(LoggedEvent, long)>();
-        byte[] bytes;
-        long start;
-        bool toEnd;
-        try
+        var start = Stored;
+        var span = Math.Max(maxBytes, Window);
+        Walk(start, span > long.MaxValue - start ? long.MaxValue : start + span, onDamage, (offset, record) =>
         {
-            using var file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            start = Math.Min(Stored, file.Length);
-            var window = Math.Min(file.Length - start, Math.Max(maxBytes, HeaderSize + MaxRecord));
-            toEnd = start + window == file.Length;
-            bytes = new byte[window];
-            file.Position = start;
-            file.ReadExactly(bytes);
-        }
-        catch (FileNotFoundException)
-        {
-            return result;
-        }
-        long offset = 0;
-        while (offset < bytes.Length)
-        {
-            if (!TryRead(bytes, offset, out var payload, out var why))
-            {
-                // A record running past the window is read with the next one; only at the file's end is it a torn tail.
-                if (!toEnd && (bytes.Length - offset < HeaderSize
-                    || BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)offset)) is var length && length <= MaxRecord && bytes.Length - offset - HeaderSize < length))
-                    break;
-                onDamage(start + offset, why);
-                using (var file = new FileStream(Path, FileMode.Open, FileAccess.Write))
-                {
-                    file.SetLength(start + offset);
-                    file.Flush(flushToDisk: true);
-                }
-                break;
-            }
-            var end = offset + HeaderSize + payload.Length;
             try
             {
-                result.Add((Parse(payload), start + end));
+                result.Add((Parse(record[HeaderSize..]), offset + record.Length));
             }
             catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException or NullReferenceException)
             {
-                onDamage(start + offset, $"record not readable ({e.Message}); skipped");
+                onDamage(offset, $"record not readable ({e.Message}); skipped");
             }
-            offset = end;
-        }
+        });
         return result;
     }
 
-    private static bool TryRead(byte[] bytes, long offset, out ReadOnlySpan<byte> payload, out string why)
+    /// <summary>What is read at a time: any whole record fits.</summary>
+    private const int Window = HeaderSize + MaxRecord;
+
+    private delegate void RecordVisitor(long offset, ReadOnlySpan<byte> record);
+
+    /// <summary>
+    /// Hands every record from <paramref name="start"/> on to <paramref name="visit"/> (its offset and its bytes, header
+    /// included), reading a window at a time, up to the log's end or the first record that ends past
+    /// <paramref name="until"/>. A damaged or torn tail is cut off and reported.
+    /// </summary>
+    private void Walk(long start, long until, Action<long, string> onDamage, RecordVisitor visit)
     {
-        payload = default;
-        if (bytes.Length - offset < HeaderSize)
+        FileStream file;
+        try
         {
-            why = $"{bytes.Length - offset} bytes of a record header (torn write)";
-            return false;
+            file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         }
-        var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)offset));
-        var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan((int)offset + 4));
-        if (length > MaxRecord || bytes.Length - offset - HeaderSize < length)
+        catch (FileNotFoundException)
         {
-            why = $"a record of {length} bytes where {bytes.Length - offset - HeaderSize} remain (torn write)";
-            return false;
+            return;
         }
-        payload = bytes.AsSpan((int)offset + HeaderSize, (int)length);
-        if (Crc32Of(payload) != crc)
+        long? cut = null;
+        using (file)
+        {
+            var end = Math.Min(until, file.Length);
+            var buffer = new byte[Math.Clamp(end - start, 0, Window)];
+            var position = start;
+            while (position < end)
+            {
+                var window = buffer.AsSpan(0, (int)Math.Min(buffer.Length, end - position));
+                file.Position = position;
+                file.ReadExactly(window);
+                var atEnd = position + window.Length == file.Length;
+                var offset = 0;
+                while (offset < window.Length)
+                {
+                    var frame = ReadFrame(window[offset..], out var record, out var why);
+                    // A record running past the window is read with the next one; only at the file's end is it a torn tail.
+                    if (frame == Frame.Incomplete && !atEnd)
+                        break;
+                    if (frame != Frame.Whole)
+                    {
+                        onDamage(position + offset, why);
+                        cut = position + offset;
+                        break;
+                    }
+                    visit(position + offset, record);
+                    offset += record.Length;
+                }
+                // The window reached `until` or the log's end: anything left in it is a record ending past `until`.
+                if (cut is not null || position + window.Length == end)
+                    break;
+                position += offset;
+            }
+        }
+        if (cut is { } at)
+        {
+            using var truncate = new FileStream(Path, FileMode.Open, FileAccess.Write);
+            truncate.SetLength(at);
+            truncate.Flush(flushToDisk: true);
+        }
+    }
+
+    private enum Frame { Whole, Incomplete, Damaged }
+
+    /// <summary>The record at the start of <paramref name="bytes"/>, header and payload, if they hold all of it and its checksum matches.</summary>
+    private static Frame ReadFrame(ReadOnlySpan<byte> bytes, out ReadOnlySpan<byte> record, out string why)
+    {
+        record = default;
+        if (bytes.Length < HeaderSize)
+        {
+            why = $"{bytes.Length} bytes of a record header (torn write)";
+            return Frame.Incomplete;
+        }
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
+        var crc = BinaryPrimitives.ReadUInt32LittleEndian(bytes[4..]);
+        if (length > MaxRecord)
+        {
+            why = $"a record of {length} bytes, more than any event (damaged header)";
+            return Frame.Damaged;
+        }
+        if (bytes.Length - HeaderSize < length)
+        {
+            why = $"a record of {length} bytes where {bytes.Length - HeaderSize} remain (torn write)";
+            return Frame.Incomplete;
+        }
+        if (Crc32Of(bytes.Slice(HeaderSize, (int)length)) != crc)
         {
             why = "checksum mismatch (damaged record)";
-            return false;
+            return Frame.Damaged;
         }
+        record = bytes[..(HeaderSize + (int)length)];
         why = "";
-        return true;
+        return Frame.Whole;
     }
 
     private static LoggedEvent Parse(ReadOnlySpan<byte> payload)
@@ -213,21 +252,41 @@ public sealed class EventLog
 
     /// <summary>
     /// Over <see cref="MaxBytes"/>: rewrites the unstored part without measurements, oldest first, then without the
-    /// oldest of anything, until it fits in 80 %. Returns (measurements dropped, others dropped).
+    /// oldest of anything, until it fits in 80 %. Returns (measurements dropped, others dropped). The records kept are
+    /// copied as they are; a record whose type cannot be read is dropped and reported, as reading would skip it.
     /// </summary>
+    /// <remarks>
+    /// The log is this big exactly when things are already bad: it is read twice a window at a time, and only each
+    /// record's size and kind are held (parsing every record into events took several times the log in memory).
+    /// </remarks>
     public (int Measurements, int Others) Trim(Action<long, string> onDamage)
     {
         if (Length <= MaxBytes)
             return (0, 0);
-        var records = ReadUnstored(onDamage);
-        var sizes = records.Select((r, i) => r.End - (i == 0 ? Stored : records[i - 1].End)).ToList();
-        var total = sizes.Sum();
+        var stored = Stored;
+        var sizes = new List<int>();
+        var kinds = new List<Kind>();
+        Walk(stored, long.MaxValue, onDamage, (offset, record) =>
+        {
+            var kind = KindOf(record[HeaderSize..], out var why);
+            if (kind == Kind.Unreadable)
+                onDamage(offset, $"record not readable ({why}); skipped");
+            sizes.Add(record.Length);
+            kinds.Add(kind);
+        });
+        var keep = new bool[kinds.Count];
+        long total = 0;
+        for (var i = 0; i < keep.Length; i++)
+            if (kinds[i] != Kind.Unreadable)
+            {
+                keep[i] = true;
+                total += sizes[i];
+            }
         var target = MaxBytes * 8 / 10;
-        var keep = Enumerable.Repeat(true, records.Count).ToArray();
         int measurements = 0, others = 0;
         for (var pass = 0; pass < 2 && total > target; pass++)
-            for (var i = 0; i < records.Count && total > target; i++)
-                if (keep[i] && (pass == 1 || records[i].Event.Event is PathMeasured))
+            for (var i = 0; i < keep.Length && total > target; i++)
+                if (keep[i] && (pass == 1 || kinds[i] == Kind.Measurement))
                 {
                     keep[i] = false;
                     total -= sizes[i];
@@ -237,16 +296,62 @@ public sealed class EventLog
                         others++;
                 }
         var aside = Path + ".new";
-        using (var file = new FileStream(aside, FileMode.Create, FileAccess.Write))
+        using (var file = new FileStream(aside, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
         {
-            for (var i = 0; i < records.Count; i++)
-                if (keep[i])
-                    WriteRecord(file, records[i].Event);
+            var next = 0;
+            Walk(stored, long.MaxValue, onDamage, (_, record) =>
+            {
+                if (keep[next++])
+                    file.Write(record);
+            });
             file.Flush(flushToDisk: true);
         }
         File.Move(aside, Path, overwrite: true);
         File.Delete(StoredPath);
         Generation++;
         return (measurements, others);
+    }
+
+    private enum Kind : byte { Other, Measurement, Unreadable }
+
+    /// <summary>Whether the record is a measurement, from its "type" alone: its data is neither parsed nor read.</summary>
+    private static Kind KindOf(ReadOnlySpan<byte> payload, out string why)
+    {
+        why = "";
+        try
+        {
+            var json = new Utf8JsonReader(payload);
+            if (!json.Read() || json.TokenType != JsonTokenType.StartObject)
+            {
+                why = "not a JSON object";
+                return Kind.Unreadable;
+            }
+            while (json.Read() && json.TokenType == JsonTokenType.PropertyName)
+            {
+                var isType = json.ValueTextEquals("type"u8);
+                json.Read();
+                if (!isType)
+                {
+                    json.Skip();
+                    continue;
+                }
+                if (json.TokenType != JsonTokenType.String)
+                    break;
+                if (json.ValueTextEquals(nameof(PathMeasured)))
+                    return Kind.Measurement;
+                var name = json.GetString()!;
+                if (Types.ContainsKey(name))
+                    return Kind.Other;
+                why = $"unknown event type '{name}'";
+                return Kind.Unreadable;
+            }
+            why = "no type";
+            return Kind.Unreadable;
+        }
+        catch (JsonException e)
+        {
+            why = e.Message;
+            return Kind.Unreadable;
+        }
     }
 }

@@ -1,15 +1,20 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 using WgRouted.Engine;
 using WgRouted.Engine.Events;
 using WgRouted.Engine.Policy;
 using WgRouted.Service.Configuration;
 using WgRouted.Service.Daemon;
 using WgRouted.Service.Store;
+using WgRouted.Tests.Shared;
 
 namespace WgRouted.Service.Tests;
 
@@ -229,6 +234,48 @@ public sealed class EventStoreTests(PostgresFixture pg)
         }
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_stop_with_a_store_that_hangs_logs_every_queued_event_and_leaves_within_its_budget(bool running)
+    {
+        var peer = NewPeer();
+        var log = new EventLog(Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log"));
+        // A "PostgreSQL" that takes the connection and never answers: every store attempt waits on it.
+        var socketDir = Directory.CreateTempSubdirectory("wgr-hung-store-");
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        listener.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(socketDir.FullName, ".s.PGSQL.5432")));
+        listener.Listen(16);
+        var hung = ConfigFor($"Host={socketDir.FullName};Username=postgres;Timeout=60;Command Timeout=60");
+        var events = Enumerable.Range(0, 3).SelectMany(i => Failover(peer, out var _)).ToList();
+        while (events.Count < 1200)
+            events.AddRange(events.Take(1200 - events.Count).ToList());
+        try
+        {
+            await using var connector = new StoreConnector(hung, _policy, NullLogger<StoreConnector>.Instance);
+            var appender = new Appender(connector, log, TimeProvider.System, NullLogger<Appender>.Instance);
+            await appender.StartAsync(CancellationToken.None);
+            foreach (var e in events)
+                appender.Post(peer.Base64, e);
+            // Stopped at once, the service's loop never ran (the host's Task.Run sees the stop first); or stopped once
+            // its loop is running and its store attempt hangs.
+            if (running)
+                await WaitUntil(() => log.Length > 0);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await appender.StopAsync(CancellationToken.None);
+            Assert.InRange(clock.Elapsed, TimeSpan.Zero, Appender.StopStoreBudget + TimeSpan.FromSeconds(5));
+            Assert.Equal(0, appender.Appended);
+        }
+        finally
+        {
+            socketDir.Delete(recursive: true);
+        }
+        // More than one batch was queued at the stop: every one is in the log, for the next start.
+        var logged = log.ReadUnstored((_, _) => { });
+        Assert.Equal(events.Count, logged.Count);
+        Assert.Equal(events.Select(e => e.GetType()), logged.Select(r => r.Event.Event.GetType()));
+    }
+
     [Fact]
     public void A_torn_or_damaged_log_tail_is_cut_off_and_what_came_before_is_kept()
     {
@@ -310,6 +357,273 @@ public sealed class EventStoreTests(PostgresFixture pg)
         Assert.IsType<HandshakeObserved>(kept[^1]);
         // The newest measurements are the ones kept.
         Assert.Equal(T0.AddSeconds(199), kept.OfType<PathMeasured>().Last().At);
+    }
+
+    [Fact]
+    public void A_full_log_drops_its_oldest_measurements_and_keeps_every_fact_and_decision_byte_for_byte()
+    {
+        var path = Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log");
+        var log = new EventLog(path, maxBytes: 200_000);
+        // 3,000 records, every tenth a fact; the first 100 are stored already and not rewritten.
+        var measurement = Enumerable.Range(0, 3_000).Select(i => i % 10 != 0).ToList();
+        Fill(log, NewPeer(), measurement);
+        var records = RecordsOf(path);
+        log.MarkStored(records.Take(100).Sum(r => (long)r.Length));
+        records = records[100..];
+        measurement = measurement[100..];
+        Assert.True(records.Sum(r => r.Length) > 4 * log.MaxBytes);
+
+        var damage = new List<string>();
+        var (measurements, others) = log.Trim((_, why) => damage.Add(why));
+
+        Assert.Empty(damage);
+        Assert.Equal(0, others);
+        var kept = RecordsOf(path);
+        Assert.Equal(Kept(records, measurement, measurements, others), kept.Select(Convert.ToHexString));
+        var target = log.MaxBytes * 8 / 10;
+        Assert.InRange(kept.Sum(r => (long)r.Length), 0, target);
+        // No more than needed: the newest measurement dropped would not have fitted.
+        var lastDropped = records.Where((_, i) => measurement[i]).ElementAt(measurements - 1);
+        Assert.True(kept.Sum(r => (long)r.Length) + lastDropped.Length > target);
+        Assert.Equal(0, log.Stored);
+        Assert.Equal(kept.Count, log.ReadUnstored((_, _) => { }).Count);
+    }
+
+    [Fact]
+    public void A_full_log_of_facts_and_decisions_drops_the_oldest_of_them_once_no_measurement_is_left()
+    {
+        var path = Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log");
+        var log = new EventLog(path, maxBytes: 200_000);
+        var measurement = Enumerable.Range(0, 2_000).Select(i => i % 4 == 3).ToList();
+        Fill(log, NewPeer(), measurement);
+        var records = RecordsOf(path);
+        Assert.True(records.Where((_, i) => !measurement[i]).Sum(r => r.Length) > log.MaxBytes);
+
+        var (measurements, others) = log.Trim((_, _) => { });
+
+        Assert.Equal(measurement.Count(m => m), measurements);
+        Assert.True(others > 0);
+        var kept = RecordsOf(path);
+        Assert.Equal(Kept(records, measurement, measurements, others), kept.Select(Convert.ToHexString));
+        var target = log.MaxBytes * 8 / 10;
+        Assert.InRange(kept.Sum(r => (long)r.Length), 0, target);
+        var lastDropped = records.Where((_, i) => !measurement[i]).ElementAt(others - 1);
+        Assert.True(kept.Sum(r => (long)r.Length) + lastDropped.Length > target);
+    }
+
+    [Fact]
+    public void A_torn_tail_met_while_trimming_is_cut_off_and_reported_and_the_rest_trimmed()
+    {
+        var path = Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log");
+        var log = new EventLog(path, maxBytes: 200_000);
+        var measurement = Enumerable.Range(0, 3_000).Select(i => i % 10 != 0).ToList();
+        measurement[^1] = false;
+        Fill(log, NewPeer(), measurement);
+        var records = RecordsOf(path);
+        var whole = records[..^1].Sum(r => (long)r.Length);
+        // A crash mid-write: half of the last record, a fact.
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Write))
+            file.SetLength(whole + records[^1].Length / 2);
+
+        var damage = new List<(long Offset, string Why)>();
+        var (measurements, others) = log.Trim((offset, why) => damage.Add((offset, why)));
+
+        var (offset, why) = Assert.Single(damage);
+        Assert.Equal(whole, offset);
+        Assert.Contains("torn write", why, StringComparison.Ordinal);
+        Assert.Equal(0, others);
+        Assert.Equal(Kept(records[..^1], measurement[..^1], measurements, others), RecordsOf(path).Select(Convert.ToHexString));
+        Assert.InRange(new FileInfo(path).Length, 0, log.MaxBytes * 8 / 10);
+    }
+
+    [Fact]
+    public void A_log_many_windows_long_is_trimmed_a_window_at_a_time()
+    {
+        var path = Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log");
+        var log = new EventLog(path, maxBytes: 1 << 20);
+        var measurement = Enumerable.Range(0, 32_000).Select(i => i % 20 != 0).ToList();
+        Fill(log, NewPeer(), measurement);
+        var records = RecordsOf(path);
+        var unstored = records.Sum(r => (long)r.Length);
+        // Eight windows or more (a window is one largest record, 1 MB), records running across their edges.
+        Assert.True(unstored > 8L << 20);
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread();
+        var (measurements, others) = log.Trim((_, _) => { });
+        allocated = GC.GetAllocatedBytesForCurrentThread() - allocated;
+
+        Assert.Equal(0, others);
+        Assert.Equal(Kept(records, measurement, measurements, others), RecordsOf(path).Select(Convert.ToHexString));
+        Assert.InRange(new FileInfo(path).Length, 0, log.MaxBytes * 8 / 10);
+        // Read twice a window at a time, with a few bytes a record: far less than the log (reading it whole took more).
+        Assert.True(allocated < unstored / 3, $"{allocated} bytes allocated trimming {unstored}");
+    }
+
+    [Theory]
+    // A fact (F) among 20 measurements (M), ten times: the 130 oldest measurements go, down to 80.
+    [InlineData("FMMMMMMMMMMMMMMMMMMMM", 10, 130, 0)]
+    // Three facts and a measurement, 30 times: all 30 measurements go, then the 10 oldest facts.
+    [InlineData("FFFM", 30, 30, 10)]
+    public async Task Events_neither_the_disk_nor_the_store_takes_are_bounded_in_memory_measurements_first(
+        string cycle, int cycles, int measurementsDropped, int othersDropped)
+    {
+        var peer = NewPeer();
+        var events = Enumerable.Range(0, cycle.Length * cycles)
+            .Select(i => cycle[i % cycle.Length] == 'F'
+                ? (PeerEvent)new HandshakeObserved(peer, T0.AddSeconds(i), T0)
+                : new PathMeasured(peer, T0.AddSeconds(i), A, new PathQuality().WithReply(T0.AddSeconds(i), 3.5)))
+            .ToList();
+        var expected = events.Except(events.OfType<PathMeasured>().Take(measurementsDropped)).Skip(othersDropped).ToList();
+        Assert.Equal(80, expected.Count);
+        // sysfs takes no new file, even from root; the store's socket directory appears only once linked.
+        var log = new EventLog($"/sys/wgr-events-{Guid.NewGuid():N}.log");
+        var hosts = Directory.CreateTempSubdirectory("wgr-socket-");
+        var socket = Path.Combine(hosts.FullName, "run");
+        var connection = new NpgsqlConnectionStringBuilder(pg.ConnectionString);
+        var socketDirectory = connection.Host!;
+        connection.Host = socket;
+        connection.Timeout = 2;
+        // The store loop waits on this clock: it tries the store only when the test moves it.
+        var time = new FakeTimeProvider(T0);
+        var logger = new ListLogger<Appender>();
+        bool Tick(Func<bool> condition)
+        {
+            time.Advance(TimeSpan.FromSeconds(1));
+            return condition();
+        }
+        try
+        {
+            await using var connector = new StoreConnector(ConfigFor(connection.ConnectionString), _policy, NullLogger<StoreConnector>.Instance);
+            var appender = new Appender(connector, log, time, logger, maxUnlogged: 100);
+            // Queued before the appender starts, so that they reach the disk as one batch.
+            foreach (var e in events)
+                appender.Post(peer.Base64, e);
+            await appender.StartAsync(CancellationToken.None);
+            await WaitUntil(() => appender.Pending == 80);
+            Assert.Equal(0, log.Length);
+            Assert.Contains(logger.Entries, e => e.Level == LogLevel.Error
+                && e.Message.Contains($"dropped the oldest {measurementsDropped} measurements and {othersDropped} other events", StringComparison.Ordinal));
+            // Refused by the store, and kept as they were.
+            await WaitUntil(() => Tick(() => logger.Entries.Any(e => e.Message.StartsWith("The store did not take", StringComparison.Ordinal))));
+            Assert.Equal(80, appender.Pending);
+            Directory.CreateSymbolicLink(socket, socketDirectory);
+            await WaitUntil(() => Tick(() => appender.Pending == 0));
+            await appender.StopAsync(CancellationToken.None);
+            var store = await connector.GetAsync(CancellationToken.None);
+            var read = await store.ReadAsync(peer.Base64, null, 1000, CancellationToken.None);
+            Assert.Equal(expected.Select(e => (e.GetType(), e.At)), read.Select(e => (e.Data.GetType(), ((PeerEvent)e.Data).At)));
+        }
+        finally
+        {
+            hosts.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Measurements_posted_past_the_queue_bound_are_dropped_and_facts_and_decisions_are_not()
+    {
+        var peer = NewPeer();
+        var time = new FakeTimeProvider(T0);
+        var logger = new ListLogger<Appender>();
+        var log = new EventLog(Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log"));
+        var down = ConfigFor($"Host=/nonexistent-{Guid.NewGuid():N};Username=postgres;Timeout=2");
+        await using var deadConnector = new StoreConnector(down, _policy, NullLogger<StoreConnector>.Instance);
+        var appender = new Appender(deadConnector, log, time, logger, maxQueued: 100);
+        var at = 0;
+        PeerEvent Measurement() => new PathMeasured(peer, T0.AddSeconds(++at), A, new PathQuality().WithReply(T0.AddSeconds(at), 3.5));
+        PeerEvent Fact() => new HandshakeObserved(peer, T0.AddSeconds(++at), T0);
+        List<string> Warnings() => [.. logger.Entries.Where(e => e.Level == LogLevel.Warning && e.Message.Contains("not keeping up", StringComparison.Ordinal)).Select(e => e.Message)];
+        var posted = new List<PeerEvent>();
+        void Post(PeerEvent e)
+        {
+            posted.Add(e);
+            appender.Post(peer.Base64, e);
+        }
+
+        // Not started: nothing leaves the queue, as with a log whose fsync hangs.
+        for (var i = 0; i < 50; i++)
+            Post(Measurement());
+        for (var i = 0; i < 50; i++)
+            Post(Fact());
+        Assert.Equal(100, appender.Pending);
+        var refused = Enumerable.Range(0, 30).Select(_ => Measurement()).ToList();
+        foreach (var e in refused)
+            Post(e);
+        for (var i = 0; i < 10; i++)
+            Post(Fact());
+        Assert.Equal(110, appender.Pending);
+        Assert.Contains("dropped 1 measurements", Assert.Single(Warnings()), StringComparison.Ordinal);
+        time.Advance(TimeSpan.FromSeconds(59));
+        var late = Measurement();
+        Post(late);
+        Assert.Single(Warnings());
+        time.Advance(TimeSpan.FromSeconds(1));
+        Post(Measurement());
+        Assert.Equal(2, Warnings().Count);
+        Assert.Contains("dropped 31 measurements", Warnings()[1], StringComparison.Ordinal);
+        Assert.Equal(110, appender.Pending);
+
+        await appender.StartAsync(CancellationToken.None);
+        await WaitUntil(() => log.ReadUnstored((_, _) => { }).Count == 110);
+        // Taken by the log, they are no longer queued: a measurement is welcome again.
+        var after = Measurement();
+        Post(after);
+        await WaitUntil(() => log.ReadUnstored((_, _) => { }).Count == 111);
+        Assert.Equal(111, appender.Pending);
+        await appender.StopAsync(CancellationToken.None);
+        var expected = posted.Take(100).Concat(posted.Skip(130).Take(10)).Append(after).ToList();
+        Assert.Equal(expected.Select(e => (e.GetType(), e.At)),
+            log.ReadUnstored((_, _) => { }).Select(r => (r.Event.Event.GetType(), ((PeerEvent)r.Event.Event).At)));
+    }
+
+    [Fact]
+    public async Task Events_a_full_log_dropped_are_no_longer_pending()
+    {
+        var peer = NewPeer();
+        var log = new EventLog(Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log"), maxBytes: 40_000);
+        var down = ConfigFor($"Host=/nonexistent-{Guid.NewGuid():N};Username=postgres;Timeout=2");
+        await using var deadConnector = new StoreConnector(down, _policy, NullLogger<StoreConnector>.Instance);
+        // The store loop waits on this clock, never moved: nothing is stored.
+        var appender = new Appender(deadConnector, log, new FakeTimeProvider(T0), NullLogger<Appender>.Instance);
+        for (var i = 0; i < 300; i++)
+            appender.Post(peer.Base64, new PathMeasured(peer, T0.AddSeconds(i), A, new PathQuality().WithReply(T0.AddSeconds(i), 3.5)));
+        appender.Post(peer.Base64, new HandshakeObserved(peer, T0.AddSeconds(300), T0));
+        await appender.StartAsync(CancellationToken.None);
+        await WaitUntil(() => appender.Pending < 301);
+        var logged = log.ReadUnstored((_, _) => { });
+        Assert.IsType<HandshakeObserved>(logged[^1].Event.Event);
+        Assert.Equal(logged.Count, appender.Pending);
+        await appender.StopAsync(CancellationToken.None);
+    }
+
+    /// <summary>Appends one event per entry: a PathMeasured where true, else a HandshakeObserved, a second apart.</summary>
+    private static void Fill(EventLog log, PeerKey peer, List<bool> measurement)
+    {
+        for (var b = 0; b < measurement.Count; b += 500)
+            log.Append(measurement.Skip(b).Take(500).Select((m, i) => new LoggedEvent(Guid.CreateVersion7(), peer.Base64, m
+                ? new PathMeasured(peer, T0.AddSeconds(b + i), A, new PathQuality().WithReply(T0.AddSeconds(b + i), 3.5 + i % 7))
+                : new HandshakeObserved(peer, T0.AddSeconds(b + i), T0))).ToList());
+    }
+
+    /// <summary>The log's records, header and payload, split by their length fields alone.</summary>
+    private static List<byte[]> RecordsOf(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var records = new List<byte[]>();
+        for (var at = 0; at < bytes.Length;)
+        {
+            var end = at + 8 + BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(at));
+            records.Add(bytes[at..end]);
+            at = end;
+        }
+        return records;
+    }
+
+    /// <summary>The records a trim keeps, as hex: without the oldest measurements, then without the oldest of the rest.</summary>
+    private static List<string> Kept(List<byte[]> records, List<bool> measurement, int measurements, int others)
+    {
+        var dropped = measurement.Select((m, i) => (m, i)).Where(r => r.m).Take(measurements).Select(r => r.i).ToHashSet();
+        return [.. records.Where((_, i) => !dropped.Contains(i)).Skip(others).Select(Convert.ToHexString)];
     }
 
     private WgRoutedConfig ConfigFor(string connectionString) =>
