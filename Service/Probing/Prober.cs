@@ -328,9 +328,11 @@ public sealed partial class Prober(
                 _deadlineQueue.Dequeue();
                 if (!IsLive(entry.Probe, entry.Seq, key.Deadline, out var pending))
                     continue;
-                // Answered perhaps, but not read yet: on a loaded router the receive loop can be behind the deadlines,
-                // and a miss of ours is not the path's. Looked at again in a moment, for ReadGrace at most.
-                if (now < pending.Deadline + ReadGrace && entry.Probe.Source.Socket.HasQueued)
+                // Answered perhaps, but not read yet, or read in a batch not yet gone through: on a loaded router the
+                // receive loop can be behind the deadlines, and a miss of ours is not the path's. Looked at again in a
+                // moment, for ReadGrace at most.
+                if (now < pending.Deadline + ReadGrace
+                    && (Volatile.Read(ref entry.Probe.Source.Unprocessed) > 0 || entry.Probe.Source.Socket.HasQueued))
                 {
                     _deadlineQueue.Enqueue(entry, (now + Coalesce, entry.Seq));
                     continue;
@@ -573,12 +575,16 @@ public sealed partial class Prober(
         int count;
         while ((count = source.Receiver.Next(buffers, AnswerSlot, datagrams)) > 0)
         {
+            Volatile.Write(ref source.Unprocessed, count);
             // The clocks once a batch: each answer's arrival is the read's moment less the time it waited queued.
             var now = _clock.Now;
             var read = time.GetTimestamp();
             var wall = time.GetUtcNow();
             for (var i = 0; i < count; i++)
+            {
                 Answered(source, guard, buffers.AsSpan(i * AnswerSlot, datagrams[i].Length), datagrams[i], now, read, wall);
+                Volatile.Write(ref source.Unprocessed, count - i - 1);
+            }
             // A full batch leaves more queued: read on at once.
             if (pace.Read(read / time.TimestampFrequency, count) && count < ReadBatch)
                 Thread.Sleep(Coalesce);
@@ -675,6 +681,11 @@ public sealed partial class Prober(
         public IDatagramSocket Socket => Receiver.Socket;
         /// <summary>Paths using it; closed with the last. Under _lock.</summary>
         public int Users { get; set; }
+        /// <summary>
+        /// Answers its thread has read and not yet gone through: out of the socket, so not queued there, and a deadline
+        /// passing meanwhile must wait for them as for queued ones. Written by that thread only.
+        /// </summary>
+        public int Unprocessed;
     }
 
     private sealed class PathProbe(PeerKey peer, string device, CandidatePath path, IPEndPoint remote, SourceSocket source)

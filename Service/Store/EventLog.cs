@@ -51,7 +51,7 @@ public sealed class EventLog
                 var bytes = File.ReadAllBytes(StoredPath);
                 return bytes.Length == 8 ? BinaryPrimitives.ReadInt64LittleEndian(bytes) : 0;
             }
-            catch (FileNotFoundException)
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {
                 return 0;
             }
@@ -141,7 +141,7 @@ public sealed class EventLog
         {
             file = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return;
         }

@@ -277,6 +277,16 @@ public sealed class EventStoreTests(PostgresFixture pg)
     }
 
     [Fact]
+    public void A_log_whose_directory_is_not_there_yet_is_empty()
+    {
+        var log = new EventLog(Path.Combine(pg.DataDirectory, $"not-yet-{Guid.NewGuid():N}", "events.log"));
+        Assert.Equal(0, log.Stored);
+        Assert.False(log.HasUnstored);
+        Assert.Empty(log.ReadUnstored((_, why) => Assert.Fail(why)));
+        Assert.Equal((0, 0), log.Trim((_, why) => Assert.Fail(why)));
+    }
+
+    [Fact]
     public void A_torn_or_damaged_log_tail_is_cut_off_and_what_came_before_is_kept()
     {
         var path = Path.Combine(pg.DataDirectory, $"events-{Guid.NewGuid():N}.log");
