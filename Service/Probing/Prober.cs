@@ -274,7 +274,7 @@ public sealed partial class Prober(
             _paths.TryGetValue(path, out probe);
         if (probe is null || probe.Peer != peer)
             return false;
-        return Send(probe, move: listenPort, _clock.Now);
+        return SendMove(probe, listenPort, _clock.Now);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -437,24 +437,18 @@ public sealed partial class Prober(
                 due.Add(probe);
     }
 
-    private bool Send(PathProbe probe, ushort? move, DateTimeOffset now)
+    private bool SendMove(PathProbe probe, ushort listenPort, DateTimeOffset now)
     {
         if (keyring.KeyFor(probe.Peer) is not { } key || keyring.Us(probe.Peer) is not { } us)
             return false;
         var wall = time.GetUtcNow();
         var seq = _sequences.Next(probe.Peer, wall);
         // A move names the address it is sent from as the responder sees it (a NAT's, once an answer said so).
-        ProbeMessage message = move is { } port
-            ? new MoveRequest(us.Public, seq, wall, new Endpoint(probe.Observed ?? probe.Path.Src, port))
-            : new ProbeRequest(us.Public, seq, wall);
+        var message = new MoveRequest(us.Public, seq, wall, new Endpoint(probe.Observed ?? probe.Path.Src, listenPort));
         Span<byte> buffer = stackalloc byte[ProbeCodec.RequestSize];
         var length = ProbeCodec.Encode(message, key, buffer);
         lock (_lock)
-        {
-            var deadline = now + Timeout(probe.Quality, _activeInterval);
-            probe.Pending[seq] = new Pending(time.GetTimestamp(), deadline);
-            _deadlineQueue.Enqueue((probe, seq), (deadline, seq));
-        }
+            Outstanding(probe, seq, time.GetTimestamp(), now);
         try
         {
             probe.Source.Socket.SendTo(buffer[..length], probe.Remote);
@@ -465,6 +459,14 @@ public sealed partial class Prober(
             NotSent(probe, seq, e.SocketErrorCode, now);
             return false;
         }
+    }
+
+    /// <summary>A probe about to leave is outstanding until its deadline. Under _lock.</summary>
+    private void Outstanding(PathProbe probe, ulong seq, long sentTicks, DateTimeOffset now)
+    {
+        var deadline = now + Timeout(probe.Quality, _activeInterval);
+        probe.Pending[seq] = new Pending(sentTicks, deadline);
+        _deadlineQueue.Enqueue((probe, seq), (deadline, seq));
     }
 
     /// <summary>Probes a turn sends on one socket with one system call, at most; a turn at 1,000 peers has a few dozen.</summary>
@@ -519,12 +521,7 @@ public sealed partial class Prober(
         {
             var sent = time.GetTimestamp();
             for (var i = 0; i < count; i++)
-            {
-                var (probe, seq) = _sending[i];
-                var deadline = now + Timeout(probe.Quality, _activeInterval);
-                probe.Pending[seq] = new Pending(sent, deadline);
-                _deadlineQueue.Enqueue((probe, seq), (deadline, seq));
-            }
+                Outstanding(_sending[i].Probe, _sending[i].Seq, sent, now);
         }
         try
         {
