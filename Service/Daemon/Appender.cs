@@ -238,19 +238,15 @@ public sealed partial class Appender(StoreConnector connector, EventLog log, Tim
     /// <summary>Past its bound, the events the disk refused lose the oldest measurements, then the oldest of anything, down to 80 %.</summary>
     private void TrimUnlogged()
     {
-        var target = maxUnlogged * 8 / 10;
-        var excess = _unlogged.Count - target;
-        int measurements = 0, kept = 0;
+        var keep = new bool[_unlogged.Count];
+        Array.Fill(keep, true);
+        var (measurements, others) = EventLog.DropOldest(keep, _unlogged.Count, maxUnlogged * 8 / 10,
+            _ => 1, i => _unlogged[i].Event is PathMeasured);
+        var kept = 0;
         for (var i = 0; i < _unlogged.Count; i++)
-        {
-            if (measurements < excess && _unlogged[i].Event is PathMeasured)
-                measurements++;
-            else
+            if (keep[i])
                 _unlogged[kept++] = _unlogged[i];
-        }
         _unlogged.RemoveRange(kept, _unlogged.Count - kept);
-        var others = Math.Max(0, _unlogged.Count - target);
-        _unlogged.RemoveRange(0, others);
         Interlocked.Add(ref _dropped, measurements + others);
         LogUnloggedDropped(logger, measurements, others, log.Path, maxUnlogged);
     }

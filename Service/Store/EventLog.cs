@@ -282,19 +282,7 @@ public sealed class EventLog
                 keep[i] = true;
                 total += sizes[i];
             }
-        var target = MaxBytes * 8 / 10;
-        int measurements = 0, others = 0;
-        for (var pass = 0; pass < 2 && total > target; pass++)
-            for (var i = 0; i < keep.Length && total > target; i++)
-                if (keep[i] && (pass == 1 || kinds[i] == Kind.Measurement))
-                {
-                    keep[i] = false;
-                    total -= sizes[i];
-                    if (pass == 0)
-                        measurements++;
-                    else
-                        others++;
-                }
+        var (measurements, others) = DropOldest(keep, total, MaxBytes * 8 / 10, i => sizes[i], i => kinds[i] == Kind.Measurement);
         var aside = Path + ".new";
         using (var file = new FileStream(aside, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 1 << 16))
         {
@@ -309,6 +297,28 @@ public sealed class EventLog
         File.Move(aside, Path, overwrite: true);
         File.Delete(StoredPath);
         Generation++;
+        return (measurements, others);
+    }
+
+    /// <summary>
+    /// What a full log, or anything else holding events past its bound, gives up: the oldest measurements, then the
+    /// oldest of anything, until what <paramref name="keep"/> still keeps weighs at most <paramref name="target"/>
+    /// (of <paramref name="total"/>). Returns how many of each it dropped.
+    /// </summary>
+    internal static (int Measurements, int Others) DropOldest(bool[] keep, long total, long target, Func<int, long> weight, Func<int, bool> measurement)
+    {
+        int measurements = 0, others = 0;
+        for (var pass = 0; pass < 2 && total > target; pass++)
+            for (var i = 0; i < keep.Length && total > target; i++)
+                if (keep[i] && (pass == 1 || measurement(i)))
+                {
+                    keep[i] = false;
+                    total -= weight(i);
+                    if (pass == 0)
+                        measurements++;
+                    else
+                        others++;
+                }
         return (measurements, others);
     }
 
