@@ -25,6 +25,8 @@ public readonly record struct PathQuality
     public int ConsecutiveSuccesses { get; init; }
     public DateTimeOffset? LastSuccessAt { get; init; }
     public DateTimeOffset? LastProbeAt { get; init; }
+    /// <summary>The first miss of the current run of misses (null after a reply).</summary>
+    public DateTimeOffset? MissingSince { get; init; }
 
     public double Loss => Samples == 0 ? 0 : (double)BitOperations.PopCount(Outcomes) / Samples;
 
@@ -54,6 +56,7 @@ public readonly record struct PathQuality
             ConsecutiveSuccesses = ConsecutiveSuccesses + 1,
             LastSuccessAt = at,
             LastProbeAt = at,
+            MissingSince = null,
         };
     }
 
@@ -64,5 +67,6 @@ public readonly record struct PathQuality
         ConsecutiveMisses = ConsecutiveMisses + 1,
         ConsecutiveSuccesses = 0,
         LastProbeAt = at,
+        MissingSince = ConsecutiveMisses == 0 ? at : MissingSince,
     };
 }

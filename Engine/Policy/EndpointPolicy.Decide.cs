@@ -94,7 +94,15 @@ public sealed partial class EndpointPolicy
 
         if (!activeUsable)
         {
-            // Rules 3 and 6: leave a dead path at once, but only for a path that has just answered.
+            // Rules 3 and 6: leave a dead path at once, but only for a path that has just answered: one lost to
+            // missed probes only for a path that answered while it was missing them.
+            if (active is not null && IsMissing(active, now))
+            {
+                var witness = Witness(state, active, now);
+                if (witness is null && best is not null)
+                    return null;
+                best = witness;
+            }
             if (best is not null)
             {
                 // A clean start: the first choice waits for the first probe of every path preferred over it, so that a
@@ -138,6 +146,73 @@ public sealed partial class EndpointPolicy
                 && (faster is null || Rank(state, p, faster, now) < 0))
                 faster = p;
         return faster is null ? null : Switch(state, faster, SwitchReason.Rtt, now);
+    }
+
+    /// <summary>
+    /// Unusable because its last LossThreshold probes went unanswered, not because of a fact (its link, a failed switch).
+    /// </summary>
+    /// <remarks>
+    /// Only while its probes go on: a run whose latest miss is <see cref="PolicyOptions.FreshIntervals"/> active intervals
+    /// old (its prober silent) no longer says what the path does, and it is left like a stale one.
+    /// </remarks>
+    private bool IsMissing(PathState path, DateTimeOffset now) =>
+        path.Quality.ConsecutiveMisses >= Options.LossThreshold
+        && path.Quality.MissingSince is not null
+        && now <= MissingUntil(path)
+        && (!path.Down || path.DownReason == PathDownReason.ProbesMissed);
+
+    private DateTimeOffset? MissingUntil(PathState path) => path.Quality.LastProbeAt + PolicyOptions.FreshIntervals * Options.ActiveInterval;
+
+    /// <summary>
+    /// The best usable path that answered between the first and the latest miss of <paramref name="missing"/>'s run:
+    /// proof that the peer was reachable while that path was not. An answer from before the run is no proof: a stall
+    /// of our own (a loaded router reading nothing for 150 ms) or of the network near us misses every path's probes at
+    /// once, and the path that happened to answer last before it is no better than the active one. Nor is an answer
+    /// from after the latest miss: once a stall ends every path answers again, the active one too at its next probe.
+    /// </summary>
+    private PathState? Witness(PeerState state, PathState missing, DateTimeOffset now)
+    {
+        var since = missing.Quality.MissingSince;
+        var until = missing.Quality.LastProbeAt;
+        PathState? witness = null;
+        foreach (var p in state.Paths)
+            if (p != missing && p.Quality.LastSuccessAt is { } answered && answered >= since && answered <= until
+                && IsUsable(state, p, now) && (witness is null || Rank(state, p, witness, now) < 0))
+                witness = p;
+        return witness;
+    }
+
+    /// <summary>
+    /// The active path is missing its probes and another path is usable, but none answered while it was missing them:
+    /// the policy holds (neither a switch nor PeerUnreachable) until one does, or until the active path answers again.
+    /// Lasts at most until the usable paths' last answers go stale (<see cref="FreshUntil"/>).
+    /// </summary>
+    public bool AwaitsWitness(PeerState state, DateTimeOffset now)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Stock || state.Active is not { } a || state.Find(a) is not { } active || !IsMissing(active, now)
+            || Witness(state, active, now) is not null)
+            return false;
+        foreach (var p in state.Paths)
+            if (p != active && IsUsable(state, p, now))
+                return true;
+        return false;
+    }
+
+    /// <summary>
+    /// While the policy <see cref="AwaitsWitness"/>, another path answered after the active path's latest miss, returned:
+    /// one more miss of the active path makes that answer a witness, so the active path is to be probed again at once
+    /// (the daemon's loop asks the prober, once per miss).
+    /// </summary>
+    public DateTimeOffset? WitnessProbeWanted(PeerState state, DateTimeOffset now)
+    {
+        if (!AwaitsWitness(state, now))
+            return null;
+        var active = state.Find(state.Active!.Value)!;
+        foreach (var p in state.Paths)
+            if (p != active && p.Quality.LastSuccessAt > active.Quality.LastProbeAt && IsUsable(state, p, now))
+                return active.Quality.LastProbeAt;
+        return null;
     }
 
     private bool PreferencesSettled(PeerState state, DateTimeOffset now) =>
@@ -215,6 +290,8 @@ public sealed partial class EndpointPolicy
         if (!state.Unreachable && !active.Down && active.Quality.ConsecutiveMisses < Options.LossThreshold
             && FreshUntil(state, active) is { } fresh)
             next = Earliest(state, next, fresh + TimeSpan.FromTicks(1));
+        if (state.Clock is { } clock && AwaitsWitness(state, clock) && MissingUntil(active) is { } silent)
+            next = Earliest(state, next, silent + TimeSpan.FromTicks(1));
         // Rule 4 looks only at the best usable path: its hold-down is the only one that can end in a switch, and
         // while it is pending, rule 5 waits.
         var now = state.Clock ?? DateTimeOffset.MinValue;

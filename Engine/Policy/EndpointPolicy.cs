@@ -66,7 +66,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 ApplyCandidates(state, r);
                 break;
             case PathLinkDown l when state.Find(l.Path) is { } path:
-                MarkDown(state, path, e.At);
+                MarkDown(state, path, e.At, PathDownReason.LinkDown);
                 break;
             case PreferredSourceChanged p:
                 SetPreferredSource(state, p);
@@ -100,7 +100,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 break;
             }
             case PathWentDown d when state.Find(d.Path) is { } path:
-                MarkDown(state, path, e.At);
+                MarkDown(state, path, e.At, d.Reason);
                 break;
             case PathCameUp u when state.Find(u.Path) is { } path:
             {
@@ -123,6 +123,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 if (d.Reason == SwitchReason.ActiveDown && d.From is { } from && state.Find(from) is { Down: false } left)
                 {
                     left.Down = true;
+                    left.DownReason = PathDownReason.ProbesMissed;
                     left.DownAt = e.At;
                     left.Reported = left.Quality;
                     left.UsableSince = null;
@@ -171,7 +172,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 // Like PathWentDown: only a reply after the failure brings the path back (Report compares with Reported).
                 if (state.Find(f.Path) is { } failed)
                 {
-                    MarkDown(state, failed, e.At);
+                    MarkDown(state, failed, e.At, PathDownReason.SwitchFailed);
                     if (state.Stock)
                         failed.FailedTrials++;
                 }
@@ -222,10 +223,11 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
     }
 
     /// <summary>Down until a probe answers after this (Report compares with Reported).</summary>
-    private void MarkDown(PeerState state, PathState path, DateTimeOffset at)
+    private void MarkDown(PeerState state, PathState path, DateTimeOffset at, PathDownReason reason)
     {
         var was = IsUsable(state, path, at);
         path.Down = true;
+        path.DownReason = reason;
         path.DownAt = at;
         path.Reported = path.Quality;
         PathChanged(state, path, was, at);

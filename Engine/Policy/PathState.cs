@@ -1,3 +1,5 @@
+using WgRouted.Engine.Events;
+
 namespace WgRouted.Engine.Policy;
 
 /// <summary>The policy's view of one candidate path.</summary>
@@ -10,6 +12,8 @@ public sealed class PathState
     public bool Down { get; set; }
     /// <summary>When it was last reported down: a stock peer's path is tried again a backoff after (<see cref="EndpointPolicy.TrialBackoff"/>).</summary>
     public DateTimeOffset? DownAt { get; set; }
+    /// <summary>Why it was last reported down; meaningful only while <see cref="Down"/>.</summary>
+    public PathDownReason DownReason { get; set; }
     /// <summary>A stock peer's switches to this path that failed in a row (no handshake response).</summary>
     public int FailedTrials { get; set; }
     /// <summary>When the path last became usable; meaningful only while it is usable.</summary>

@@ -23,6 +23,8 @@ public sealed partial class PolicyLoop(
     : BackgroundService
 {
     private readonly PeerTable _table = new(policy);
+    // The active path's miss after which each peer's paths were last probed for a witness (EndpointPolicy.WitnessProbeWanted).
+    private readonly Dictionary<PeerKey, DateTimeOffset> _witnessProbed = [];
     private readonly List<PeerEvent> _emitted = [];
     private readonly Lock _gate = new();
     private readonly Dictionary<PeerKey, (List<(CandidatePath, string?)> Paths, CandidatePath? Active)> _told = [];
@@ -96,6 +98,12 @@ public sealed partial class PolicyLoop(
                 // silent loss of every path is known (PeerUnreachable) within LossThreshold active intervals.
                 if (e is ProbeMissed missed && !state.Stock && missed.Path == state.Active && state.Find(missed.Path)?.Quality.ConsecutiveMisses == 1)
                     prober.Post(new ProbeNow(missed.Peer));
+                else if (e is ProbeReplied replied && replied.Path != state.Active
+                         && _table.Policy.WitnessProbeWanted(state, e.At) is { } miss && _witnessProbed.GetValueOrDefault(e.Peer) != miss)
+                {
+                    _witnessProbed[e.Peer] = miss;
+                    prober.Post(new ProbeNow(replied.Peer));
+                }
                 Emit(e);
                 if (e is PeerConfigured)
                     _configuredAt[e.Peer] = e.At;

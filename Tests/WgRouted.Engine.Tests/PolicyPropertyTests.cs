@@ -180,9 +180,22 @@ public class PolicyPropertyTests
     {
         Steps.Sample(steps =>
         {
+            DateTimeOffset? awaiting = null;
             Play(steps, sim => sim.AfterStep = (state, now) =>
             {
                 var usable = state.Paths.Where(p => Policy.IsUsable(state, p, now)).ToList();
+                // The active path missing its probes is left only for a path that answered meanwhile: the policy waits
+                // for one, at most until the usable paths' answers from before go stale.
+                if (!Policy.AwaitsWitness(state, now))
+                    awaiting = null;
+                else
+                {
+                    awaiting ??= now;
+                    Assert.True(now - awaiting <= PolicyOptions.FreshIntervals * Policy.Options.StandbyInterval,
+                        $"at +{(now - T0).TotalMilliseconds} ms still awaiting a witness since +{(awaiting.Value - T0).TotalMilliseconds} ms: "
+                        + string.Join("; ", state.Paths.Select(p => $"{Name(p.Path)} {(state.Active == p.Path ? "active " : "")}answered +{(p.Quality.LastSuccessAt - T0)?.TotalMilliseconds} probed +{(p.Quality.LastProbeAt - T0)?.TotalMilliseconds} missing since +{(p.Quality.MissingSince - T0)?.TotalMilliseconds} misses {p.Quality.ConsecutiveMisses} down {p.Down}")));
+                    return;
+                }
                 if (usable.Count == 0)
                     return;
                 var active = state.Active is { } a ? state.Find(a) : null;

@@ -39,6 +39,48 @@ public class PolicyScenarioTests
     }
 
     [Fact]
+    public void A_stall_of_every_path_does_not_fail_over()
+    {
+        // Our router reads nothing for 900 ms (or the network next to it drops everything): every path misses.
+        var sim = TwoUplinks().RunTo(5000).Silent(A4).Silent(B4).RunTo(5900).Up(A4, 20).Up(B4, 30).RunTo(20_000);
+        // A4 misses at 5250, 5500, 5750 and is down; B4 answered last at 5000, before A4's first miss, and missed the
+        // probe sent at 5250: it proves nothing about A4. A4 answers at 6000 and is up again.
+        Assert.Equal("0 A4 Initial", sim.Timeline());
+        Assert.Single(sim.Stored.OfType<PathWentDown>(), d => d.Path == A4);
+        Assert.Contains(sim.Stored.OfType<PathCameUp>(), u => u.Path == A4 && u.At == At(6000));
+    }
+
+    [Fact]
+    public void An_answer_after_the_active_paths_last_miss_is_a_witness_only_once_the_active_path_misses_again()
+    {
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4).Preferred(Dst4, A4).Reply(A4, 20).Reply(B4, 30)
+            .RunTo(100).Reply(A4, 20).RunTo(300).Miss(A4).RunTo(310).Miss(A4).RunTo(320).Miss(A4);
+        Assert.Equal("0 A4 Initial", sim.Timeline());
+        Assert.True(sim.Policy.AwaitsWitness(sim.State, sim.Now));
+        Assert.Null(sim.Policy.WitnessProbeWanted(sim.State, sim.Now));
+        // B4 answers after the stall: the active path is to be probed again, and its next miss decides.
+        sim.RunTo(330).Reply(B4, 30);
+        Assert.Equal(At(320), sim.Policy.WitnessProbeWanted(sim.State, sim.Now));
+        var back = new Simulation { Probing = false };
+        foreach (var e in sim.Inputs)
+            back.Post(e);
+        back.RunTo(400).Reply(A4, 20).RunTo(1000);
+        Assert.Equal("0 A4 Initial", back.Timeline());
+        sim.RunTo(400).Miss(A4);
+        Assert.Equal("0 A4 Initial\n400 B4 ActiveDown", sim.Timeline());
+    }
+
+    [Fact]
+    public void A_path_down_by_its_link_is_left_without_a_witness()
+    {
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4).Preferred(Dst4, A4).Reply(A4, 20).Reply(B4, 30)
+            .RunTo(100).Reply(A4, 20).RunTo(300).Miss(A4).RunTo(310).Miss(A4).RunTo(320).Miss(A4);
+        Assert.Equal("0 A4 Initial", sim.Timeline());
+        sim.RunTo(330).Post(new PathLinkDown(Peer, At(330), A4, "upa"));
+        Assert.Equal("0 A4 Initial\n330 B4 ActiveDown", sim.Timeline());
+    }
+
+    [Fact]
     public void Two_misses_do_not_fail_over()
     {
         var sim = TwoUplinks().RunTo(5000).Silent(A4).RunTo(5500).Up(A4).RunTo(20_000);
@@ -171,14 +213,16 @@ public class PolicyScenarioTests
     [Fact]
     public void All_paths_down_reports_unreachable_once_then_switches_when_one_returns()
     {
-        var sim = TwoUplinks().RunTo(5000).Silent(A4).Silent(B4).RunTo(10_100).Up(A4).RunTo(30_000);
-        // B4 (last answered at 5000) takes over at 5750, then misses at 6000, 6250, 6500 at the active rate.
-        Assert.Equal("0 A4 Initial\n5750 B4 ActiveDown\n6500 unreachable\n11000 A4 ActiveDown", sim.Timeline());
+        var sim = TwoUplinks().RunTo(5000).Silent(A4).Silent(B4).RunTo(10_100).Up(B4).RunTo(30_000);
+        // A4 misses at 5250, 5500, 5750; B4, probed at once at A4's first miss, misses at 5250, 6250, 7250. B4 answered
+        // last at 5000, before A4's first miss: no witness, so the tunnel stays on A4 until B4 is down too.
+        // B4 answers again at 10250, after A4's miss at 10000: A4 is probed at once, misses, and B4 is the witness.
+        Assert.Equal("0 A4 Initial\n7250 unreachable\n10250 B4 ActiveDown", sim.Timeline());
         var unreachable = Assert.Single(sim.Decisions.OfType<PeerUnreachable>());
-        Assert.Equal(B4, unreachable.Active);
+        Assert.Equal(A4, unreachable.Active);
         Assert.All(unreachable.Inputs, i => Assert.False(i.Usable));
-        // The endpoint is kept while unreachable: the active path stays B4 until A4 answers.
-        Assert.Equal(B4, sim.Decisions.OfType<EndpointSwitchDecided>().Last().From);
+        // The endpoint is kept while unreachable: the active path stays A4 until B4 answers.
+        Assert.Equal(A4, sim.Decisions.OfType<EndpointSwitchDecided>().Last().From);
     }
 
     [Fact]

@@ -62,6 +62,7 @@ public sealed class Simulation
     public List<PeerEvent> Inputs { get; } = [];
     public int Probes { get; private set; }
     private ulong _sequence;
+    private DateTimeOffset? _witnessProbed;
     private Endpoint? _peerSees;
     /// <summary>Answers to move requests in flight: they arrive after the path's RTT, like any probe answer.</summary>
     private readonly List<(DateTimeOffset At, CandidatePath Path, double RttMs)> _moveAnswers = [];
@@ -225,6 +226,17 @@ public sealed class Simulation
                         Reply(path, rtt);
                     else
                         Miss(path);
+                    // The daemon's loop asks the prober to probe every path at once when the active path misses a
+                    // first probe, and when another path answers while the active one awaits a witness.
+                    var first = link.RttMs is null && path == State.Active && State.Find(path)?.Quality.ConsecutiveMisses == 1;
+                    var witness = link.RttMs is not null && path != State.Active ? Policy.WitnessProbeWanted(State, Now) : null;
+                    if (!Stock && (first || witness is not null && witness != _witnessProbed))
+                    {
+                        _witnessProbed = witness ?? _witnessProbed;
+                        foreach (var (other, next) in _links)
+                            if (other != path)
+                                next.NextProbe = Now;
+                    }
                 }
             }
         }
