@@ -281,6 +281,7 @@ public sealed partial class Prober(
     {
         var reader = schedule.Reader;
         using var alarm = new Alarm(time, _clock, stoppingToken);
+        using var summary = time.CreateTimer(_ => Summarize(), null, Refusals.SummaryInterval, Refusals.SummaryInterval);
         // Stopped, the sockets close with the loop: their threads would read and report answers on.
         try
         {
@@ -569,6 +570,7 @@ public sealed partial class Prober(
         var datagrams = new Datagram[ReadBatch];
         var guard = new ProbeGuard();
         var pace = new ReadPace();
+        var replies = new List<ProbeReplied>(ReadBatch);
         int count;
         while ((count = source.Receiver.Next(buffers, AnswerSlot, datagrams)) > 0)
         {
@@ -579,9 +581,15 @@ public sealed partial class Prober(
             var wall = time.GetUtcNow();
             for (var i = 0; i < count; i++)
             {
-                Answered(source, guard, buffers.AsSpan(i * AnswerSlot, datagrams[i].Length), datagrams[i], now, read, wall);
+                if (Answered(source, guard, buffers.AsSpan(i * AnswerSlot, datagrams[i].Length), datagrams[i], now, read, wall) is { } reply)
+                    replies.Add(reply);
                 Volatile.Write(ref source.Unprocessed, count - i - 1);
             }
+            // Posted together, once the batch's MAC checks are done: the policy loop, woken by the first, takes them
+            // in one turn.
+            foreach (var reply in replies)
+                inbox.Post(reply);
+            replies.Clear();
             // A full batch leaves more queued: read on at once.
             if (pace.Read(read / time.TimestampFrequency, count) && count < ReadBatch)
                 Thread.Sleep(Coalesce);
@@ -594,19 +602,21 @@ public sealed partial class Prober(
     /// <summary>A datagram longer than any probe message still shows as too long, not cut to a valid length.</summary>
     private const int AnswerSlot = ProbeCodec.MaxSize + 1;
 
-    /// <summary>One datagram on a source socket: an answer to an outstanding probe of ours is a ProbeReplied.</summary>
-    private void Answered(SourceSocket source, ProbeGuard guard, ReadOnlySpan<byte> data, Datagram datagram,
+    /// <summary>One datagram on a source socket: an answer to an outstanding probe of ours is a ProbeReplied, returned.</summary>
+    private ProbeReplied? Answered(SourceSocket source, ProbeGuard guard, ReadOnlySpan<byte> data, Datagram datagram,
         DateTimeOffset now, long read, DateTimeOffset wall)
     {
         var arrived = read - (long)(datagram.Queued.TotalSeconds * time.TimestampFrequency);
         if (!ProbeCodec.TryDecode(data, keyring.KeyFor, out var message, out var error)
             || !guard.TryAccept(message, wall, out error))
         {
-            LogBadAnswer(logger, source.Name, datagram.From.ToString(), error.Describe());
-            return;
+            // A flood aimed at the socket is as cheap as this: a MAC check, a count.
+            if (_refusals.Count(error.Describe()))
+                LogRefusedFirst(logger, source.Name, datagram.From.ToString(), error.Describe());
+            return null;
         }
         if (message is not ProbeAnswer answer)
-            return;
+            return null;
         PathProbe? probe = null;
         double rtt = 0;
         lock (_lock)
@@ -627,11 +637,11 @@ public sealed partial class Prober(
                     }
         }
         if (probe is null)
-            return;
+            return null;
         // The tag's string is made only when a listener (the OTLP exporter) takes the measurement.
         if (Telemetry.PathRtt.Enabled)
             Telemetry.PathRtt.Record(rtt, new KeyValuePair<string, object?>("path", probe.Path.ToString()));
-        inbox.Post(new ProbeReplied(probe.Peer, now, probe.Path, answer.EchoSequence, rtt, answer.ObservedSource, answer.WireGuardEndpoint));
+        return new ProbeReplied(probe.Peer, now, probe.Path, answer.EchoSequence, rtt, answer.ObservedSource, answer.WireGuardEndpoint);
     }
 
     /// <summary>
@@ -659,6 +669,17 @@ public sealed partial class Prober(
             _count += count;
             return _batched;
         }
+    }
+
+    private readonly Refusals _refusals = new();
+
+    /// <summary>Datagrams on the source sockets refused so far, by cause: not a probe message, a bad MAC, stale.</summary>
+    public IReadOnlyDictionary<string, long> Refused => _refusals.Snapshot();
+
+    private void Summarize()
+    {
+        if (_refusals.Changes() is { } changes)
+            LogRefused(logger, changes);
     }
 
     public override void Dispose()
@@ -717,6 +738,9 @@ public sealed partial class Prober(
     [LoggerMessage(Level = LogLevel.Information, Message = "Probe over {Path} not sent: {Error}")]
     private static partial void LogSendFailed(ILogger logger, string path, string error);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Dropped an answer on {Socket} from {From}: {Error}")]
-    private static partial void LogBadAnswer(ILogger logger, string socket, string from, string error);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a datagram on probe socket {Socket} from {From} ({Cause}); further ones for this cause are counted, not logged")]
+    private static partial void LogRefusedFirst(ILogger logger, string socket, string from, string cause);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Prober refused so far: {Counts}")]
+    private static partial void LogRefused(ILogger logger, string counts);
 }

@@ -111,7 +111,7 @@ public sealed partial class Responder(
     {
         lock (_lock)
             _moveGuard ??= LoadMoves();
-        using var summary = time.CreateTimer(_ => Summarize(), null, SummaryInterval, SummaryInterval);
+        using var summary = time.CreateTimer(_ => Summarize(), null, Refusals.SummaryInterval, Refusals.SummaryInterval);
         try
         {
             await foreach (var command in commands.Reader.ReadAllAsync(stoppingToken))
@@ -203,27 +203,16 @@ public sealed partial class Responder(
     private static readonly TimeSpan ListenerRestartDelay = TimeSpan.FromMilliseconds(100);
 
     private readonly List<Task> _listeners = [];
-    private readonly Dictionary<string, long> _causes = [];
-    private readonly Dictionary<string, long> _reported = [];
-
-    /// <summary>How often the counts of refused datagrams are logged, when they changed.</summary>
-    public static readonly TimeSpan SummaryInterval = TimeSpan.FromSeconds(10);
+    private readonly Refusals _refusals = new();
 
     /// <summary>Datagrams refused so far, by cause (for tests and the log's summary).</summary>
-    public IReadOnlyDictionary<string, long> Refused
-    {
-        get
-        {
-            lock (_causes)
-                return new Dictionary<string, long>(_causes);
-        }
-    }
+    public IReadOnlyDictionary<string, long> Refused => _refusals.Snapshot();
 
     /// <summary>A datagram dropped for <paramref name="cause"/>: counted, logged the first time for each cause.</summary>
     private void Drop(string cause, IPEndPoint from)
     {
         Telemetry.ResponderDropped.Add(1, new KeyValuePair<string, object?>("cause", cause));
-        if (Count(cause))
+        if (_refusals.Count(cause))
             LogDropped(logger, cause, from.ToString());
     }
 
@@ -232,35 +221,16 @@ public sealed partial class Responder(
     {
         var cause = error.Describe();
         Telemetry.ResponderRejected.Add(1, new KeyValuePair<string, object?>("cause", cause));
-        if (Count(cause))
+        if (_refusals.Count(cause))
             LogRejectedFirst(logger, cause, from.ToString());
         else
             LogRejected(logger, from.ToString(), cause);
     }
 
-    /// <summary>True the first time <paramref name="cause"/> is counted.</summary>
-    private bool Count(string cause)
-    {
-        lock (_causes)
-        {
-            var first = !_causes.TryGetValue(cause, out var n);
-            _causes[cause] = n + 1;
-            return first;
-        }
-    }
-
     private void Summarize()
     {
-        List<string> changed = [];
-        lock (_causes)
-            foreach (var (cause, n) in _causes)
-                if (_reported.GetValueOrDefault(cause) != n)
-                {
-                    changed.Add($"{cause}: {n}");
-                    _reported[cause] = n;
-                }
-        if (changed.Count > 0)
-            LogRefused(logger, string.Join("; ", changed));
+        if (_refusals.Changes() is { } changes)
+            LogRefused(logger, changes);
     }
 
     private async Task ServeAsync(IDatagramSocket socket, IPAddress local, CancellationToken ct)

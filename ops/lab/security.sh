@@ -16,6 +16,8 @@
 #                and nobody's; the hub's endpoints sampled every ~100 ms
 #   h-flood      10,000 requests/s for 10 s with random MACs, claiming the router's key, from A's address; the
 #                router's paths down and switches in the window (its store), the hub's wg-routed CPU
+#   h-flood-prober  the same rate from inet (A's network) at the router's probe socket on A, claiming the hub's key:
+#                the router's refusals, paths down and switches, its wg-routed CPU, a ping over the tunnel
 #   h-burst      the whole capture again within 1 s from every source: the router's paths down and switches after it
 #   h-hijack     the attacker holds the router's key (a malicious peer) and tries to take C's traffic: moves from C's
 #                address for C's endpoint, for another port of C's address, and moves made while WireGuard's own
@@ -145,11 +147,11 @@ samples_matching() { # KEY FROM_MS TO_MS RE [not]
 
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# The responder's refusals between FROM_MS and TO_MS, from its log's summaries ("Responder refused so far: CAUSE: N;
+# The responder's (or the prober's) refusals between FROM_MS and TO_MS, from its log's summaries ("Responder refused so far: CAUSE: N;
 # ..." every 10 s, cumulative, when they changed): the first summary at or after TO_MS minus the last one at or before
 # FROM_MS, as "refused_KEY=N" for each cause that grew. The log's clock is UTC HH:mm:ss.fff.
-refusals_between() { # LOG FROM_MS TO_MS
-    awk -v from="$2" -v to="$3" '
+refusals_between() { # LOG FROM_MS TO_MS [WHO: Responder, Prober]
+    awk -v from="$2" -v to="$3" -v who="${4:-Responder} refused so far: " '
         function day(ms) { return ms % 86400000 }
         function key(c) {
             if (c == "MAC does not match") return "bad_mac"
@@ -170,13 +172,13 @@ refusals_between() { # LOG FROM_MS TO_MS
             return "other"
         }
         BEGIN { f = day(from); t = day(to) }
-        /Responder refused so far: / {
+        index($0, who) {
             split($1, hms, /[:.]/)
             ms = ((hms[1] * 60 + hms[2]) * 60 + hms[3]) * 1000 + hms[4]
             # Across UTC midnight: times far below the window belong to the next day.
             if (ms < f - 43200000) ms += 86400000
             if (ms > t && done) next
-            rest = substr($0, index($0, "Responder refused so far: ") + 26)
+            rest = substr($0, index($0, who) + length(who))
             n = split(rest, parts, /; /)
             for (i = 1; i <= n; i++) {
                 p = parts[i]; at = match(p, /: [0-9]+$/)
@@ -290,6 +292,42 @@ h_flood() {
     read -r H_FLOOD_PING_REPLIES H_FLOOD_PING_LOST <<<"$(ping_gaps "$RUN/ping-flood.log" "$H_FLOOD_FROM" "$H_FLOOD_TO")"
 }
 
+# The same flood turned on the router's prober: its probe socket on A (bound to A and upa, on a port of its own that any
+# capture of its probes shows; read here from ss) gets bad-MAC datagrams claiming the hub's key. They come from inet,
+# A's own uplink network (the attacker's namespace holds A's address to spoof it), from inet's address there. The
+# probes' answers from the hub arrive on that socket among them.
+h_flood_prober() {
+    local router=${WGR_PIDS[0]} rate=${LAB_H_FLOOD_RATE:-10000} secs=${LAB_H_FLOOD_S:-10} hz c0 c1 i0 i1 e0 e1 port
+    hz=$(getconf CLK_TCK)
+    port=$(rx ss -Hunap | awk -v pid="pid=$router," -v a="$A_SRC" -v pp=":$PROBE_PORT" \
+        'index($0, pid) && (index($4, a "%") == 1 || index($4, a ":") == 1) && substr($4, length($4) - length(pp) + 1) != pp {
+            n = split($4, f, ":"); print f[n]; exit }')
+    [[ -n $port ]] || { log "prober flood: wg-routed has no socket on $A_SRC: $(rx ss -Hunap | grep "pid=$router," | head -n 5)"; return 1; }
+    rx ping -D -n -i 0.02 -W 1 -c $(((secs + 4) * 50)) -w $((secs + 5)) $TUN_P >"$RUN/ping-pflood.log" 2>&1 &
+    local pinger=$!
+    PIDS+=("$pinger")
+    i0=$(cpu_ticks "$router")
+    pause 2
+    i1=$(cpu_ticks "$router")
+    e0=$(rx awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp)
+    H_PFLOOD_FROM=$(now_ms)
+    c0=$(cpu_ticks "$router")
+    event "prober flood: $rate/s bad-MAC datagrams claiming the hub's key from $A_GW to the router's probe socket $A_SRC:$port for $secs s"
+    H_PFLOOD_OUT=$(wgr_attacker "$NS_I" flood --to $A_SRC:$port --from $A_GW --sender "$PPUB" --rate "$rate" --seconds "$secs")
+    c1=$(cpu_ticks "$router")
+    H_PFLOOD_TO=$(now_ms)
+    e1=$(rx awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp)
+    local busy
+    busy=$(grep -o 'seconds=[0-9.]*' <<<"$H_PFLOOD_OUT" | cut -d= -f2)
+    H_PFLOOD_CPU=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$busy" 'BEGIN { printf "%.1f", d / hz / s * 100 }')
+    H_PFLOOD_IDLE_CPU=$(awk -v d=$((i1 - i0)) -v hz="$hz" 'BEGIN { printf "%.1f", d / hz / 2 * 100 }')
+    H_PFLOOD_RCVBUF=$((e1 - e0))
+    log "prober flood: $H_PFLOOD_OUT; router wg-routed CPU ${H_PFLOOD_CPU}% (idle ${H_PFLOOD_IDLE_CPU}%), UDP receive buffer errors $H_PFLOOD_RCVBUF"
+    pause 1.5
+    wait_pid "$pinger"
+    read -r H_PFLOOD_PING_REPLIES H_PFLOOD_PING_LOST <<<"$(ping_gaps "$RUN/ping-pflood.log" "$H_PFLOOD_FROM" "$H_PFLOOD_TO")"
+}
+
 h_hijack() {
     H_HIJ_FROM=$(now_ms)
     start_fence_sampler 30
@@ -384,6 +422,7 @@ scenario_h() {
     h_malformed
     h_replay
     h_flood
+    h_flood_prober
     h_burst
     h_hijack
     # The counts of the old process are in its summaries only: one more before it stops.
@@ -420,6 +459,15 @@ scenario_h() {
         "unreachable=$(count_events "$ev_r" PeerUnreachable "$H_FLOOD_FROM" "$end")" \
         "hub_cpu_pct=$H_FLOOD_CPU hub_cpu_idle_pct=$H_FLOOD_IDLE_CPU hub_udp_rcvbuf_errors=$H_FLOOD_RCVBUF" \
         "tunnel_ping_replies=$H_FLOOD_PING_REPLIES tunnel_ping_lost=$H_FLOOD_PING_LOST"
+
+    r=$(refusals_between "$RUN/wgrouted-router.log" "$H_PFLOOD_FROM" "$H_PFLOOD_TO" Prober)
+    end=$((H_PFLOOD_TO + 1500))
+    result h-flood-prober "$H_PFLOOD_OUT" "refused_bad_mac=$(refused "$r" bad_mac)" \
+        "paths_down=$(count_events "$ev_r" PathWentDown "$H_PFLOOD_FROM" "$end")" \
+        "switches=$(count_events "$ev_r" EndpointSwitchDecided "$H_PFLOOD_FROM" "$end")" \
+        "unreachable=$(count_events "$ev_r" PeerUnreachable "$H_PFLOOD_FROM" "$end")" \
+        "router_cpu_pct=$H_PFLOOD_CPU router_cpu_idle_pct=$H_PFLOOD_IDLE_CPU router_udp_rcvbuf_errors=$H_PFLOOD_RCVBUF" \
+        "tunnel_ping_replies=$H_PFLOOD_PING_REPLIES tunnel_ping_lost=$H_PFLOOD_PING_LOST"
 
     r=$(refusals_between "$before" "$H_HIJ_FROM" "$H_HIJ_TO")
     local cep="$C4:51820" c4="${C4//./[.]}" rules longest timeout

@@ -320,6 +320,22 @@ public sealed class LabTests
         Assert.True(double.Parse(r["hub_cpu_pct"], System.Globalization.CultureInfo.InvariantCulture) < 75, line);
     }
 
+    /// <summary>
+    /// The same flood at the router's own probe socket on A, from A's network and claiming the hub's key: every datagram
+    /// reaches the MAC check and is refused and counted, while the hub's genuine answers on that socket still count: no
+    /// path goes down, nothing switches, and the router spends a fraction of a core.
+    /// </summary>
+    [Fact]
+    public void Under_attack_a_bad_mac_flood_at_the_routers_probe_socket_is_refused_and_takes_no_path_down()
+    {
+        var r = Single(Attacks.Value, "h-flood-prober");
+        var line = string.Join(' ', r);
+        Assert.True(Ms(r["sent"]) >= 95_000, line);
+        Assert.True(Ms(r["refused_bad_mac"]) >= Ms(r["sent"]) * 9 / 10, $"the flood did not reach the MAC check: {line}");
+        Assert.True(r["paths_down"] == "0" && r["switches"] == "0" && r["unreachable"] == "0", line);
+        Assert.True(double.Parse(r["router_cpu_pct"], System.Globalization.CultureInfo.InvariantCulture) < 75, line);
+    }
+
     /// <summary>From source port 0, shorter than a header, longer than any probe, version 1: refused, counted, and the next valid probe is answered.</summary>
     [Fact]
     public void Under_attack_malformed_datagrams_are_counted_and_the_responder_answers_the_next_probe()

@@ -270,9 +270,9 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
         var reply = _f.Encode(((ProbeRequest)_f.Decode(data)).Reply(_f.Peer, 7, _f.Time.GetUtcNow(), new Endpoint(from.Address, from.Port), null));
         reply[^1] ^= 1;
         _responder.SendTo(reply, from);
-        // Read before the deadline: a miss waits while its socket holds an unread answer (Prober.ReadGrace), and the
-        // fake clock moves only when told.
-        await Until(() => _f.Network.Unread(from) == 0, "the forged answer read");
+        // Refused (counted by cause, for the log's summary) before the deadline: a miss waits while its socket holds an
+        // answer not yet gone through (Prober.ReadGrace), and the fake clock moves only when told.
+        await Until(() => _prober.Refused.GetValueOrDefault(ProbeError.BadMac.Describe()) == 1, "the forged answer refused");
         _f.Time.Advance(TimeSpan.FromMilliseconds(250));
         var missed = await NextOfPath<ProbeMissed>(A);
         Assert.Equal(A, missed.Path);
