@@ -13,6 +13,9 @@ public sealed class Inbox
 
     public ChannelReader<object> Reader => _channel.Reader;
 
+    /// <summary>Rung by every post: the policy loop's thread waits on it.</summary>
+    public Doorbell Bell { get; } = new();
+
     public void Post(PeerEvent e) => Write(e);
 
     public void Post(HostEvent e) => Write(e);
@@ -23,7 +26,12 @@ public sealed class Inbox
     {
         if (!_channel.Writer.TryWrite(e))
             throw new InvalidOperationException("the inbox is closed");
+        Bell.Ring();
     }
 
-    public void Complete() => _channel.Writer.TryComplete();
+    public void Complete()
+    {
+        _channel.Writer.TryComplete();
+        Bell.Ring();
+    }
 }

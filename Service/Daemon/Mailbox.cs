@@ -12,5 +12,12 @@ public sealed class Mailbox<T>
 
     public ChannelReader<T> Reader => _channel.Reader;
 
-    public void Post(T item) => _channel.Writer.TryWrite(item);
+    /// <summary>Rung by every post, for an actuator whose loop runs on a thread of its own (the prober).</summary>
+    public Doorbell Bell { get; } = new();
+
+    public void Post(T item)
+    {
+        _channel.Writer.TryWrite(item);
+        Bell.Ring();
+    }
 }

@@ -45,10 +45,15 @@ public sealed partial class PolicyLoop(
             return _table.States.Select(p => p.Clone()).ToList();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>The loop runs on a thread of its own (<see cref="Doorbell"/>), woken by an input or its next deadline.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Loop(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Loop(CancellationToken stoppingToken)
     {
+        Thread.CurrentThread.Name = "policy loop";
         var reader = inbox.Reader;
-        using var alarm = new Alarm(time, _now, stoppingToken);
+        using var stopping = stoppingToken.Register(inbox.Bell.Ring);
         while (!stoppingToken.IsCancellationRequested)
         {
             DateTimeOffset? deadline;
@@ -60,19 +65,11 @@ public sealed partial class PolicyLoop(
                 Advance(now);
                 continue;
             }
-            try
-            {
-                if (!await reader.WaitToReadAsync(alarm.Until(deadline)))
-                    return;
-            }
-            catch (OperationCanceledException)
-            {
-                if (stoppingToken.IsCancellationRequested)
-                    return;
-                continue;
-            }
+            inbox.Bell.Wait(deadline - now, time);
             while (reader.TryRead(out var item))
                 Handle(item);
+            if (reader.Completion.IsCompleted)
+                return;
         }
     }
 

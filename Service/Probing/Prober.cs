@@ -277,10 +277,15 @@ public sealed partial class Prober(
         return SendMove(probe, listenPort, _clock.Now);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>The loop runs on a thread of its own (<see cref="Doorbell"/>), woken by a command or its next turn.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.Factory.StartNew(() => Loop(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+
+    private void Loop(CancellationToken stoppingToken)
     {
+        Thread.CurrentThread.Name = "prober";
         var reader = schedule.Reader;
-        using var alarm = new Alarm(time, _clock, stoppingToken);
+        using var stopping = stoppingToken.Register(schedule.Bell.Ring);
         using var summary = time.CreateTimer(_ => Summarize(), null, Refusals.SummaryInterval, Refusals.SummaryInterval);
         // Stopped, the sockets close with the loop: their threads would read and report answers on.
         try
@@ -290,13 +295,7 @@ public sealed partial class Prober(
                 while (reader.TryRead(out var command))
                     Apply(command);
                 var next = Turn(_clock.Now);
-                try
-                {
-                    await reader.WaitToReadAsync(alarm.Until(next));
-                }
-                catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-                {
-                }
+                schedule.Bell.Wait(next - _clock.Now, time);
             }
         }
         finally

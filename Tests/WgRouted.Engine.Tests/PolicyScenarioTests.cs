@@ -21,11 +21,11 @@ public class PolicyScenarioTests
     }
 
     [Fact]
-    public void Initial_choice_takes_the_first_answer_then_fails_back_to_the_preferred_path_after_hold_down()
+    public void Initial_choice_waits_for_the_preferred_path_that_answers_a_moment_after_another()
     {
         var sim = new Simulation().Candidates(A4, B4).Up(A4, 20).Up(B4, 30).Preferred(Dst4, B4).RunTo(30_000);
-        // B4 answers at 0 and 1000 (standby rate): two successes, usable for 1000 ms >= 400 ms.
-        Assert.Equal("0 A4 Initial\n1000 B4 Preferred", sim.Timeline());
+        // A4 answers first, B4 (the kernel's preferred source) a moment later: B4 is the first choice, no flap.
+        Assert.Equal("0 B4 Initial", sim.Timeline());
     }
 
     [Fact]
@@ -284,6 +284,24 @@ public class PolicyScenarioTests
         // A6 answers first; A4 is the first configured endpoint: the first choice waits for A4's first probe and takes
         // it (a clean start: no A6, then A4 a second later).
         Assert.Equal("0 A4 Initial", sim.Timeline());
+    }
+
+    [Fact]
+    public void The_first_choice_waits_for_the_kernels_preferred_path_when_a_backup_answers_first()
+    {
+        // The backup answers before the preferred path is probed at all (4,000 first probes are paced over 200 ms at
+        // 1,000 peers): unprobed, the preferred path is not usable, so the backup stood in as preferred and was taken.
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4).Preferred(Dst4, A4).Reply(B4, 30);
+        Assert.Empty(sim.Decisions);
+        sim.RunTo(4).Reply(A4, 20);
+        Assert.Equal("4 A4 Initial", sim.Timeline());
+    }
+
+    [Fact]
+    public void The_first_choice_takes_the_backup_once_the_preferred_path_has_missed_a_probe()
+    {
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4).Preferred(Dst4, A4).Reply(B4, 30).RunTo(60).Miss(A4);
+        Assert.Equal("60 B4 Initial", sim.Timeline());
     }
 
     [Fact]
