@@ -263,33 +263,46 @@ h_replay() {
     log "capture-replay: $H_REP_OUT"
 }
 
-h_flood() {
-    local hub=${WGR_PIDS[1]} rate=${LAB_H_FLOOD_RATE:-10000} secs=${LAB_H_FLOOD_S:-10} hz c0 c1 i0 i1 e0 e1
+# One flood measured: a ping over the tunnel meanwhile, the CPU of the wg-routed with PID (and, for the 2 s before, its
+# idle CPU), the UDP receive buffer errors in namespace NS; the attack is the command after NAME and SECS.
+# Sets FLOOD_OUT (the attacker's summary), FLOOD_FROM, FLOOD_TO, FLOOD_CPU, FLOOD_IDLE_CPU, FLOOD_RCVBUF,
+# FLOOD_PING_REPLIES, FLOOD_PING_LOST.
+flooded() { # PID NS NAME SECS COMMAND ...
+    local pid=$1 ns=$2 name=$3 secs=$4 hz c0 c1 i0 i1 e0 e1 busy pinger
+    shift 4
     hz=$(getconf CLK_TCK)
-    rx ping -D -n -i 0.02 -W 1 -c $(((secs + 4) * 50)) -w $((secs + 5)) $TUN_P >"$RUN/ping-flood.log" 2>&1 &
-    local pinger=$!
+    rx ping -D -n -i 0.02 -W 1 -c $(((secs + 4) * 50)) -w $((secs + 5)) $TUN_P >"$RUN/ping-$name.log" 2>&1 &
+    pinger=$!
     PIDS+=("$pinger")
-    i0=$(cpu_ticks "$hub")
+    i0=$(cpu_ticks "$pid")
     pause 2
-    i1=$(cpu_ticks "$hub")
-    e0=$(px awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp)
-    H_FLOOD_FROM=$(now_ms)
-    c0=$(cpu_ticks "$hub")
-    event "flood: $rate/s bad-MAC requests claiming the router's key from $A_SRC for $secs s"
-    H_FLOOD_OUT=$(attack flood --to $PEER4:$PROBE_PORT --from $A_SRC --sender "$RPUB" --rate "$rate" --seconds "$secs")
-    c1=$(cpu_ticks "$hub")
-    H_FLOOD_TO=$(now_ms)
-    e1=$(px awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp)
-    local busy
-    busy=$(grep -o 'seconds=[0-9.]*' <<<"$H_FLOOD_OUT" | cut -d= -f2)
-    H_FLOOD_CPU=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$busy" 'BEGIN { printf "%.1f", d / hz / s * 100 }')
-    H_FLOOD_IDLE_CPU=$(awk -v d=$((i1 - i0)) -v hz="$hz" 'BEGIN { printf "%.1f", d / hz / 2 * 100 }')
-    H_FLOOD_RCVBUF=$((e1 - e0))
-    log "flood: $H_FLOOD_OUT; hub wg-routed CPU ${H_FLOOD_CPU}% (idle ${H_FLOOD_IDLE_CPU}%), UDP receive buffer errors $H_FLOOD_RCVBUF"
+    i1=$(cpu_ticks "$pid")
+    e0=$(ip netns exec "$ns" awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp)
+    FLOOD_FROM=$(now_ms)
+    c0=$(cpu_ticks "$pid")
+    FLOOD_OUT=$("$@")
+    c1=$(cpu_ticks "$pid")
+    FLOOD_TO=$(now_ms)
+    e1=$(ip netns exec "$ns" awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp)
+    busy=$(grep -o 'seconds=[0-9.]*' <<<"$FLOOD_OUT" | cut -d= -f2)
+    FLOOD_CPU=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$busy" 'BEGIN { printf "%.1f", d / hz / s * 100 }')
+    FLOOD_IDLE_CPU=$(awk -v d=$((i1 - i0)) -v hz="$hz" 'BEGIN { printf "%.1f", d / hz / 2 * 100 }')
+    FLOOD_RCVBUF=$((e1 - e0))
+    log "$name: $FLOOD_OUT; wg-routed CPU ${FLOOD_CPU}% (idle ${FLOOD_IDLE_CPU}%), UDP receive buffer errors $FLOOD_RCVBUF"
     # Loss is detected after LossThreshold probes 250 ms apart: the window runs 1.5 s past the flood.
     pause 1.5
     wait_pid "$pinger"
-    read -r H_FLOOD_PING_REPLIES H_FLOOD_PING_LOST <<<"$(ping_gaps "$RUN/ping-flood.log" "$H_FLOOD_FROM" "$H_FLOOD_TO")"
+    read -r FLOOD_PING_REPLIES FLOOD_PING_LOST <<<"$(ping_gaps "$RUN/ping-$name.log" "$FLOOD_FROM" "$FLOOD_TO")"
+}
+
+h_flood() {
+    local rate=${LAB_H_FLOOD_RATE:-10000} secs=${LAB_H_FLOOD_S:-10}
+    event "flood: $rate/s bad-MAC requests claiming the router's key from $A_SRC for $secs s"
+    flooded "${WGR_PIDS[1]}" "$NS_P" flood "$secs" \
+        attack flood --to $PEER4:$PROBE_PORT --from $A_SRC --sender "$RPUB" --rate "$rate" --seconds "$secs"
+    H_FLOOD_OUT=$FLOOD_OUT H_FLOOD_FROM=$FLOOD_FROM H_FLOOD_TO=$FLOOD_TO H_FLOOD_CPU=$FLOOD_CPU
+    H_FLOOD_IDLE_CPU=$FLOOD_IDLE_CPU H_FLOOD_RCVBUF=$FLOOD_RCVBUF
+    H_FLOOD_PING_REPLIES=$FLOOD_PING_REPLIES H_FLOOD_PING_LOST=$FLOOD_PING_LOST
 }
 
 # The same flood turned on the router's prober: its probe socket on A (bound to A and upa, on a port of its own that any
@@ -297,35 +310,17 @@ h_flood() {
 # A's own uplink network (the attacker's namespace holds A's address to spoof it), from inet's address there. The
 # probes' answers from the hub arrive on that socket among them.
 h_flood_prober() {
-    local router=${WGR_PIDS[0]} rate=${LAB_H_FLOOD_RATE:-10000} secs=${LAB_H_FLOOD_S:-10} hz c0 c1 i0 i1 e0 e1 port
-    hz=$(getconf CLK_TCK)
+    local router=${WGR_PIDS[0]} rate=${LAB_H_FLOOD_RATE:-10000} secs=${LAB_H_FLOOD_S:-10} port
     port=$(rx ss -Hunap | awk -v pid="pid=$router," -v a="$A_SRC" -v pp=":$PROBE_PORT" \
         'index($0, pid) && (index($4, a "%") == 1 || index($4, a ":") == 1) && substr($4, length($4) - length(pp) + 1) != pp {
             n = split($4, f, ":"); print f[n]; exit }')
     [[ -n $port ]] || { log "prober flood: wg-routed has no socket on $A_SRC: $(rx ss -Hunap | grep "pid=$router," | head -n 5)"; return 1; }
-    rx ping -D -n -i 0.02 -W 1 -c $(((secs + 4) * 50)) -w $((secs + 5)) $TUN_P >"$RUN/ping-pflood.log" 2>&1 &
-    local pinger=$!
-    PIDS+=("$pinger")
-    i0=$(cpu_ticks "$router")
-    pause 2
-    i1=$(cpu_ticks "$router")
-    e0=$(rx awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp)
-    H_PFLOOD_FROM=$(now_ms)
-    c0=$(cpu_ticks "$router")
     event "prober flood: $rate/s bad-MAC datagrams claiming the hub's key from $A_GW to the router's probe socket $A_SRC:$port for $secs s"
-    H_PFLOOD_OUT=$(wgr_attacker "$NS_I" flood --to $A_SRC:$port --from $A_GW --sender "$PPUB" --rate "$rate" --seconds "$secs")
-    c1=$(cpu_ticks "$router")
-    H_PFLOOD_TO=$(now_ms)
-    e1=$(rx awk '/^Udp:/ && ++n == 2 { print $6 }' /proc/net/snmp)
-    local busy
-    busy=$(grep -o 'seconds=[0-9.]*' <<<"$H_PFLOOD_OUT" | cut -d= -f2)
-    H_PFLOOD_CPU=$(awk -v d=$((c1 - c0)) -v hz="$hz" -v s="$busy" 'BEGIN { printf "%.1f", d / hz / s * 100 }')
-    H_PFLOOD_IDLE_CPU=$(awk -v d=$((i1 - i0)) -v hz="$hz" 'BEGIN { printf "%.1f", d / hz / 2 * 100 }')
-    H_PFLOOD_RCVBUF=$((e1 - e0))
-    log "prober flood: $H_PFLOOD_OUT; router wg-routed CPU ${H_PFLOOD_CPU}% (idle ${H_PFLOOD_IDLE_CPU}%), UDP receive buffer errors $H_PFLOOD_RCVBUF"
-    pause 1.5
-    wait_pid "$pinger"
-    read -r H_PFLOOD_PING_REPLIES H_PFLOOD_PING_LOST <<<"$(ping_gaps "$RUN/ping-pflood.log" "$H_PFLOOD_FROM" "$H_PFLOOD_TO")"
+    flooded "$router" "$NS_R" pflood "$secs" \
+        wgr_attacker "$NS_I" flood --to $A_SRC:$port --from $A_GW --sender "$PPUB" --rate "$rate" --seconds "$secs"
+    H_PFLOOD_OUT=$FLOOD_OUT H_PFLOOD_FROM=$FLOOD_FROM H_PFLOOD_TO=$FLOOD_TO H_PFLOOD_CPU=$FLOOD_CPU
+    H_PFLOOD_IDLE_CPU=$FLOOD_IDLE_CPU H_PFLOOD_RCVBUF=$FLOOD_RCVBUF
+    H_PFLOOD_PING_REPLIES=$FLOOD_PING_REPLIES H_PFLOOD_PING_LOST=$FLOOD_PING_LOST
 }
 
 h_hijack() {
