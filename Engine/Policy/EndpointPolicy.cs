@@ -74,6 +74,8 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 break;
             case ProbeReplied r when state.Find(r.Path) is { } path:
             {
+                if (!state.Stock && r.Sequence > path.RepliedSequence)
+                    path.RepliedSequence = r.Sequence;
                 var was = IsUsable(state, path, e.At);
                 path.Quality = path.Quality.WithReply(r.At, r.RttMs);
                 if (r.Path == state.Active && r.PeerEndpoint is { } seen)
@@ -83,7 +85,10 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                     UpdateMismatch(state, e.At);
                 break;
             }
-            case ProbeMissed m when state.Find(m.Path) is { } path:
+            // A probe older than one the path has answered since (sent while a route was coming back, and lost) says
+            // nothing about the path now: counted, it took the path down again just after it came back, and the
+            // failback waited for a second hold-down. A stock peer's handshakes are not numbered in order.
+            case ProbeMissed m when state.Find(m.Path) is { } path && (state.Stock || m.Sequence > path.RepliedSequence):
             {
                 if (state.Stock && m.Path == state.Active && state.Switch is SwitchStatus.Decided or SwitchStatus.Applied)
                     state.TrialMisses++;

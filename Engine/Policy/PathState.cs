@@ -20,6 +20,8 @@ public sealed class PathState
     public DateTimeOffset? UsableSince { get; set; }
     /// <summary>Since when its RTT has been clearly better than the active path's (same preference only).</summary>
     public DateTimeOffset? RttBetterSince { get; set; }
+    /// <summary>The sequence of the newest probe it answered (the prober numbers each peer's probes in order).</summary>
+    public ulong RepliedSequence { get; set; }
     /// <summary>The quality last stored as PathMeasured/PathCameUp, to store only significant changes.</summary>
     public PathQuality Reported { get; set; }
 

@@ -81,6 +81,20 @@ public class PolicyScenarioTests
     }
 
     [Fact]
+    public void A_probe_missed_after_a_newer_one_was_answered_does_not_count()
+    {
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4).Preferred(Dst4, A4)
+            .Post(new ProbeReplied(Peer, At(0), A4, 10, 20, null, null)).Post(new ProbeReplied(Peer, At(0), B4, 11, 30, null, null));
+        // Probes 7, 8 and 9 were sent before 10 and lost: their deadlines pass after 10 was answered.
+        foreach (var seq in new ulong[] { 7, 8, 9 })
+            sim.Post(new ProbeMissed(Peer, At(50), A4, seq));
+        Assert.Equal(0, sim.Path(A4).Quality.ConsecutiveMisses);
+        Assert.Empty(sim.Stored.OfType<PathWentDown>());
+        sim.Post(new ProbeMissed(Peer, At(60), A4, 12));
+        Assert.Equal(1, sim.Path(A4).Quality.ConsecutiveMisses);
+    }
+
+    [Fact]
     public void Two_misses_do_not_fail_over()
     {
         var sim = TwoUplinks().RunTo(5000).Silent(A4).RunTo(5500).Up(A4).RunTo(20_000);

@@ -144,9 +144,11 @@ EOC
 
 # A sampler of babeld's choice: "ms dev" every 20 ms for SECONDS (bounded).
 start_route_sampler() { # SECONDS
-    local n=$(($1 * 50))
+    local n=$(($1 * 50)) stop=$(($(now_ms) + $1 * 1000))
     (for ((i = 0; i < n; i++)); do
-        echo "$(now_ms) $(rx ip -o route get $ANYCAST 2>/dev/null | grep -o 'dev [^ ]*' | cut -d' ' -f2)"
+        t=$(now_ms)
+        ((t < stop)) || break
+        echo "$t $(rx ip -o route get $ANYCAST 2>/dev/null | grep -o 'dev [^ ]*' | cut -d' ' -f2)"
         sleep 0.02
     done) >"$RUN/routes" &
     SAMPLER=$!

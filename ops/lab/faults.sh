@@ -12,9 +12,14 @@ scenario_s() {
     [[ ${WGROUTED:-0} == 1 ]] || { log "scenario s needs WGROUTED=1 (it tests wg-routed's history)"; return 1; }
     lab_up
     [[ $MODE == wgrouted ]] || { log "wg-routed did not start"; return 1; }
-    local pg
-    pg=$(pgrep -f -- "postgres -D $RUN/wgrouted-router/postgres/data" | head -n1)
-    [[ -n $pg ]] || { log "the router's PostgreSQL is not running"; return 1; }
+    # The tunnel can be up before the daemon's first start has made its PostgreSQL cluster (initdb, a few seconds).
+    local pg i
+    for ((i = 0; i < 300; i++)); do
+        pg=$(pgrep -f -- "postgres -D $RUN/wgrouted-router/postgres/data" | head -n1)
+        [[ -n $pg ]] && grep -q "Embedded PostgreSQL started" "$RUN/wgrouted-router.log" && break
+        sleep 0.1
+    done
+    [[ -n $pg ]] || { log "the router's PostgreSQL is not running after 30 s"; return 1; }
     local frozen=${LAB_S_FROZEN:-60}
     local total=$((frozen + 8))
     start_sampler $total

@@ -133,6 +133,14 @@ ping_gaps() { # LOG FROM_MS TO_MS
         END { print n + 0, (n ? hi - lo + 1 - n : 0) }' "$1"
 }
 
+# Pings lost in LOG: those sent before the last one answered and not answered. A ping still in flight when ping is
+# stopped (SIGINT, or its deadline) is not lost: ping's own summary counts it as lost.
+ping_lost() { # LOG
+    awk '/bytes from/ && match($0, /icmp_seq=[0-9]+/) { s = substr($0, RSTART + 9, RLENGTH - 9) + 0
+            if (!(s in seen)) { seen[s] = 1; n++ } if (s > hi) hi = s }
+        END { print hi - n }' "$1"
+}
+
 # Distinct endpoints the hub had for KEY between FROM_MS and TO_MS, comma-separated.
 endpoints_of() { # KEY FROM_MS TO_MS
     awk -v k="$1" -v a="$2" -v b="$3" '$2 == k && $1 >= a && $1 <= b { print $3 }' "$RUN/endpoints" | sort -u | paste -sd, -
@@ -350,7 +358,8 @@ h_hijack() {
     wait_pid "$pinger"
     H_HIJ_TRAP_FROM=$(now_ms)
     read -r H_HIJ_C_SENT H_HIJ_C_RECV < <(awk '/packets transmitted/ { print $1, $4 }' "$RUN/ping-c.log")
-    log "hijack: C's pings $H_HIJ_C_RECV/$H_HIJ_C_SENT answered"
+    H_HIJ_C_LOST=$(ping_lost "$RUN/ping-c.log")
+    log "hijack: C's pings $H_HIJ_C_RECV/$H_HIJ_C_SENT answered, $H_HIJ_C_LOST lost"
 
     ip netns exec "$NS_C" ping -D -n -i 0.02 -W 1 -c 400 -w 8 $TUN_P >"$RUN/ping-c2.log" 2>&1 &
     pinger=$!
@@ -368,7 +377,8 @@ h_hijack() {
     H_HIJ_TO=$(now_ms)
     H_HIJ_FENCES_LEFT=$(px nft -j list table inet wgrouted 2>/dev/null | jq '[.nftables[] | select(.map) | .map.elem[]?] | length')
     read -r H_HIJ_C2_SENT H_HIJ_C2_RECV < <(awk '/packets transmitted/ { print $1, $4 }' "$RUN/ping-c2.log")
-    log "hijack: after C's port change, C's pings $H_HIJ_C2_RECV/$H_HIJ_C2_SENT answered"
+    H_HIJ_C2_LOST=$(ping_lost "$RUN/ping-c2.log")
+    log "hijack: after C's port change, C's pings $H_HIJ_C2_RECV/$H_HIJ_C2_SENT answered, $H_HIJ_C2_LOST lost"
 }
 
 h_burst() {
@@ -467,7 +477,7 @@ scenario_h() {
     r=$(refusals_between "$before" "$H_HIJ_FROM" "$H_HIJ_TO")
     local cep="$C4:51820" c4="${C4//./[.]}" rules longest timeout
     read -r rules longest timeout <<<"$(fence_lifetimes)"
-    result h-hijack "c_pings_sent=${H_HIJ_C_SENT:-0} c_pings_lost=$((${H_HIJ_C_SENT:-0} - ${H_HIJ_C_RECV:-0}))" \
+    result h-hijack "c_pings_sent=${H_HIJ_C_SENT:-0} c_pings_lost=${H_HIJ_C_LOST:-unknown}" \
         "c_endpoints=$(endpoints_of "$CPUB" "$H_HIJ_FROM" "$H_HIJ_TRAP_FROM")" \
         "moves_for_c_endpoint=$(grep -o '^sent=[0-9]*' <<<"$H_HIJ_ONTO_C" | cut -d= -f2)" \
         "refused_move_to_another_peers_endpoint=$(refused "$r" move_to_another_peers_endpoint)" \
@@ -481,7 +491,7 @@ scenario_h() {
         "trap_fence_samples=$(fence_samples "$H_HIJ_TRAP_FROM" "$H_HIJ_TO" "saddr $c4 udp sport 51831 ")" \
         "trap_fence_samples_after_port_change=$(fence_samples "$H_HIJ_PORT_AT" "$H_HIJ_TO" "saddr $c4 udp sport 51831 ")" \
         "c_endpoint_on_attacker_samples=$(samples_matching "$CPUB" "$H_HIJ_PORT_AT" "$H_HIJ_TO" "^${X4//./[.]}:")" \
-        "c_pings_sent_after_port_change=${H_HIJ_C2_SENT:-0} c_pings_lost_after_port_change=$((${H_HIJ_C2_SENT:-0} - ${H_HIJ_C2_RECV:-0}))"
+        "c_pings_sent_after_port_change=${H_HIJ_C2_SENT:-0} c_pings_lost_after_port_change=${H_HIJ_C2_LOST:-unknown}"
 
     r=$(refusals_between "$before" "$H_BURST_FROM" "$H_BURST_TO")
     end=$((H_BURST_TO + 2000))
