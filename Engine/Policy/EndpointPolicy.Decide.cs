@@ -107,7 +107,7 @@ public sealed partial class EndpointPolicy
             {
                 // A clean start: the first choice waits for the first probe of every path preferred over it, so that a
                 // backup answering a moment before the primary is not chosen only to be left again (a flap at start).
-                if (state.Active is null && HasUnprobedPreferredOver(state, best, now))
+                if (state.Active is null && HasUnprobedPreferredOver(state, best))
                     return null;
                 var reason = state.Active is null ? SwitchReason.Initial
                     : active is null ? SwitchReason.ActiveRemoved
@@ -238,7 +238,7 @@ public sealed partial class EndpointPolicy
     /// 1,000 peers (4,000 first probes paced over 200 ms) half the first choices took the backup that happened to
     /// answer first and moved to the primary a moment later.
     /// </remarks>
-    private static bool HasUnprobedPreferredOver(PeerState state, PathState best, DateTimeOffset now)
+    private static bool HasUnprobedPreferredOver(PeerState state, PathState best)
     {
         foreach (var p in state.Paths)
         {
