@@ -24,8 +24,13 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<Mailbox<Babel.BabelRequest>>();
         services.AddSingleton<FailoverTraces>();
         services.AddSingleton(new Store.EventLog(Path.Combine(config.Options.DataDirectory, "events.log")));
-        services.AddSingleton(sp => new StoreConnector(config, sp.GetRequiredService<EndpointPolicy>(),
-            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<StoreConnector>>(), adopt: true));
+        services.AddSingleton(sp =>
+        {
+            var connector = new StoreConnector(config, sp.GetRequiredService<EndpointPolicy>(),
+                sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<StoreConnector>>(), adopt: true);
+            sp.GetService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>()?.ApplicationStopping.Register(connector.Close);
+            return connector;
+        });
         services.AddSingleton<Appender>();
         services.AddSingleton(sp =>
         {

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using WgRouted.Service.Configuration;
+using WgRouted.Service.Daemon;
 using WgRouted.Service.Store;
 
 namespace WgRouted.Service.Tests;
@@ -71,6 +73,42 @@ public sealed class EmbeddedPostgresTests : IDisposable
         await using var theirs = new NpgsqlConnection(other);
         var refused = await Assert.ThrowsAsync<PostgresException>(() => theirs.OpenAsync());
         Assert.Equal("28000", refused.SqlState); // invalid_authorization_specification: no pg_hba.conf entry
+    }
+
+    /// <summary>
+    /// A daemon stopped while its first start creates the cluster (CI saw it: a stop 0.4 s after the start): the caller
+    /// that gave up does not leave a PostgreSQL no one stops, and the stopping daemon's last flush does not create one.
+    /// </summary>
+    [Fact]
+    public async Task A_start_given_up_on_is_stopped_with_the_connector_and_a_closed_one_opens_nothing()
+    {
+        var config = ConfigurationLoader.Validate(new WgRoutedOptions { DataDirectory = _dir });
+        var connector = new StoreConnector(config, new Engine.Policy.EndpointPolicy(config.Policy), NullLogger<StoreConnector>.Instance, adopt: true);
+        using (var giveUp = new CancellationTokenSource(TimeSpan.FromMilliseconds(200)))
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => connector.GetAsync(giveUp.Token));
+        connector.Close();
+        var closed = await Assert.ThrowsAsync<InvalidOperationException>(() => connector.GetAsync(CancellationToken.None));
+        Assert.Contains("stopping", closed.Message, StringComparison.Ordinal);
+        await connector.DisposeAsync();
+        // The start ran to its end (the cluster is whole) and the cluster it started is stopped.
+        var data = Path.Combine(_dir, "postgres", "data");
+        Assert.True(File.Exists(Path.Combine(data, "PG_VERSION")), "the cluster was not created to its end");
+        Assert.False(File.Exists(Path.Combine(data, "postmaster.pid")), "the PostgreSQL the given-up start started still runs");
+
+        // A connector closed before any use creates nothing.
+        var other = Directory.CreateTempSubdirectory("wgr-pg-").FullName;
+        try
+        {
+            var unused = new StoreConnector(ConfigurationLoader.Validate(new WgRoutedOptions { DataDirectory = other }), new Engine.Policy.EndpointPolicy(config.Policy), NullLogger<StoreConnector>.Instance);
+            unused.Close();
+            await Assert.ThrowsAsync<InvalidOperationException>(() => unused.GetAsync(CancellationToken.None));
+            await unused.DisposeAsync();
+            Assert.False(Directory.Exists(Path.Combine(other, "postgres")));
+        }
+        finally
+        {
+            Directory.Delete(other, recursive: true);
+        }
     }
 
     public void Dispose()

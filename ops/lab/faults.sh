@@ -15,7 +15,8 @@ scenario_s() {
     # The tunnel can be up before the daemon's first start has made its PostgreSQL cluster (initdb, a few seconds).
     local pg i
     for ((i = 0; i < 300; i++)); do
-        pg=$(pgrep -f -- "postgres -D $RUN/wgrouted-router/postgres/data" | head -n1)
+        # Under pipefail a pgrep that finds nothing yet would end the script: || true.
+        pg=$(pgrep -f -- "postgres -D $RUN/wgrouted-router/postgres/data " | head -n1 || true)
         [[ -n $pg ]] && grep -q "Embedded PostgreSQL started" "$RUN/wgrouted-router.log" && break
         sleep 0.1
     done
