@@ -33,9 +33,10 @@ scenario_s() {
     pg_signal STOP "$pg"
     local step=$(((frozen - 5) / 4))
     pause "$step"; fail1=$(now_ms); event "A down (1)"; a_down
-    pause "$step"; back1=$(now_ms); event "A up (1)"; a_up
+    # Back from when A's routes are (see scenario a).
+    pause "$step"; event "A up (1)"; a_up; back1=$(now_ms)
     pause "$step"; fail2=$(now_ms); event "A down (2)"; a_down
-    pause "$step"; back2=$(now_ms); event "A up (2)"; a_up
+    pause "$step"; event "A up (2)"; a_up; back2=$(now_ms)
     pause $((frozen - 4 * step))
     thaw=$(now_ms)
     event "router's PostgreSQL thawed (SIGCONT)"

@@ -38,9 +38,9 @@ scenario_k() {
     event "A down (routes withdrawn)"
     a_down
     pause "$hold"
-    restore=$(now_ms)
-    event "A up, routes back"
+    event "A up"
     a_up
+    restore=$(now_ms)
     wait_pid "$PINGER"
     wait_pid "$SAMPLER"
     timeline "$t0"
