@@ -127,8 +127,11 @@ public sealed partial class EndpointPolicy
         // a lesser path that happens to be held up already would mean two switches instead of one.
         // Routing changes come as a burst of messages (each route, each family): the preference itself must also
         // have held still for the hold-down, or the tunnel would follow every intermediate state.
+        // Nor a path that has not answered since the one we left for missed probes began missing them: it may share
+        // that path's fault (an IPv4 outage takes the other IPv4 path too), and the path just chosen answered since.
         if (best is not null && best != active && ComparePreference(state, best, active!, now) < 0)
-            return HasHeldUp(best, now) && PreferencesSettled(state, now) ? Switch(state, best, SwitchReason.Preferred, now) : null;
+            return HasHeldUp(best, now) && PreferencesSettled(state, now) && AnsweredSinceLeft(state, best)
+                ? Switch(state, best, SwitchReason.Preferred, now) : null;
 
         // Rule 5: equal preference, clearly lower RTT for long enough, and not too often.
         if (state.LastSwitchAt is { } last && now - last < Options.MinSwitchInterval)
@@ -217,6 +220,9 @@ public sealed partial class EndpointPolicy
 
     private bool PreferencesSettled(PeerState state, DateTimeOffset now) =>
         state.PreferencesChangedAt is not { } changed || now - changed >= Options.HoldDown;
+
+    private static bool AnsweredSinceLeft(PeerState state, PathState p) =>
+        state.LeftMissingSince is not { } since || p.Quality.LastSuccessAt >= since;
 
     private bool HasHeldUp(PathState p, DateTimeOffset now) =>
         p.UsableSince is { } since && now - since >= Options.HoldDown && p.Quality.ConsecutiveSuccesses >= 2;

@@ -125,13 +125,18 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
             case EndpointSwitchDecided d:
                 // The path left because it stopped being usable stays out until it answers again: gone stale at
                 // the active rate, it would otherwise count as fresh again at the standby rate and be taken back.
-                if (d.Reason == SwitchReason.ActiveDown && d.From is { } from && state.Find(from) is { Down: false } left)
+                if (d.Reason == SwitchReason.ActiveDown && d.From is { } from && state.Find(from) is { } left)
                 {
-                    left.Down = true;
-                    left.DownReason = PathDownReason.ProbesMissed;
-                    left.DownAt = e.At;
-                    left.Reported = left.Quality;
-                    left.UsableSince = null;
+                    if (left.Quality.ConsecutiveMisses >= Options.LossThreshold && left.Quality.MissingSince is { } missing)
+                        state.LeftMissingSince = missing;
+                    if (!left.Down)
+                    {
+                        left.Down = true;
+                        left.DownReason = PathDownReason.ProbesMissed;
+                        left.DownAt = e.At;
+                        left.Reported = left.Quality;
+                        left.UsableSince = null;
+                    }
                 }
                 state.Active = d.To;
                 state.ActiveSince = e.At;

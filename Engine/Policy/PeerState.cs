@@ -41,6 +41,11 @@ public sealed class PeerState
     public CandidatePath? Active { get; set; }
     public DateTimeOffset? ActiveSince { get; set; }
     public DateTimeOffset? LastSwitchAt { get; set; }
+    /// <summary>
+    /// When the path last left for missed probes began missing them: a path whose latest answer is older may share
+    /// its fault, and is taken as preferred only once it answers again.
+    /// </summary>
+    public DateTimeOffset? LeftMissingSince { get; set; }
     public SwitchStatus Switch { get; set; }
     /// <summary>When the current switch was decided, its last re-assertion, and how many there were.</summary>
     public DateTimeOffset? SwitchDecidedAt { get; set; }

@@ -222,7 +222,7 @@ public sealed partial class HandshakeProber(
         var cookie = peer.Cookie is { } c && now - peer.CookieAt < CookieLifetime ? c : [];
         var initiation = HandshakeCodec.WriteInitiation(keys, ephemeral, index, stamp, cookie, message);
         CryptographicOperations.ZeroMemory(ephemeral);
-        var deadline = now + Prober.Timeout(peer.Quality, _interval);
+        var deadline = now + Prober.Timeout(peer.Quality, _interval, margin: 2);
         lock (_lock)
         {
             peer.LastSent = now;

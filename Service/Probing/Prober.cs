@@ -42,13 +42,17 @@ public sealed partial class Prober(
     public const int RecoveryReplies = 2;
 
     /// <summary>
-    /// How long an answer is waited for: RFC 6298's RTO shape (srtt + 4 rttvar, doubled for margin), at least
-    /// MinTimeout, and at most one active interval unless the path's RTT itself is longer: silent loss must show within
-    /// LossThreshold intervals. The handshake prober waits the same way.
+    /// How long an answer is waited for: RFC 6298's RTO shape (srtt + 4 rttvar, times <paramref name="margin"/>), at
+    /// least MinTimeout, and at most one active interval unless the path's RTT itself is longer: silent loss must show
+    /// within LossThreshold intervals. A probe's is the RTO itself: a silent loss is known after two of them (a miss,
+    /// then the rest of the threshold at once), and the jitter of a loaded lab (rttvar 5-10 ms) made the doubled one
+    /// 90-100 ms, most of an outage's 400 ms budget; a miss that was only late costs no switch without a witness. The
+    /// handshake prober doubles it: a handshake's answer takes the peer's crypto, and a stock peer's failed trial is a
+    /// failed switch.
     /// </summary>
-    public static TimeSpan Timeout(PathQuality quality, TimeSpan activeInterval)
+    public static TimeSpan Timeout(PathQuality quality, TimeSpan activeInterval, double margin = 1)
     {
-        var ms = quality.SrttMs is { } s ? 2 * (s + 4 * quality.RttVarMs) : activeInterval.TotalMilliseconds;
+        var ms = quality.SrttMs is { } s ? margin * (s + 4 * quality.RttVarMs) : activeInterval.TotalMilliseconds;
         var max = Math.Max(activeInterval.TotalMilliseconds, 2 * (quality.SrttMs ?? 0));
         return TimeSpan.FromMilliseconds(Math.Clamp(ms, MinTimeout.TotalMilliseconds, Math.Max(MinTimeout.TotalMilliseconds, max)));
     }

@@ -71,6 +71,29 @@ public class PolicyScenarioTests
     }
 
     [Fact]
+    public void A_path_left_for_missed_probes_is_not_followed_by_a_preferred_one_that_has_not_answered_since()
+    {
+        // Lab d: IPv4 dies. A4 misses; B6 answers in between (the witness); B4, preferred over B6 (the first endpoint),
+        // has a probe out that will never be answered, but its last answers are fresh and it had held up for long.
+        var sim = new Simulation { Probing = false }.Candidates(A4, B4, B6).Preferred(Dst4, A4).Preferred(Dst6, B6);
+        for (var t = 0; t <= 1000; t += 250)
+            sim.RunTo(t).Reply(A4, 20).Reply(B4, 30).Reply(B6, 35);
+        sim.RunTo(1300).Miss(A4).RunTo(1310).Reply(B6, 35).RunTo(1360).Miss(A4).RunTo(1361).Miss(A4);
+        // Before: "1361 B6 ActiveDown" and, in the same turn, "1361 B4 Preferred", then B4 down and back to B6.
+        Assert.Equal("0 A4 Initial\n1361 B6 ActiveDown", sim.Timeline());
+        // The peer reports our new source: the switch to B6 converged.
+        sim.RunTo(1362).Post(new ProbeReplied(Peer, sim.Now, B6, 500, 35, new Endpoint(B6.Src, 40000), new Endpoint(B6.Src, 51820)));
+        sim.RunTo(1370).Miss(B4).RunTo(1380).Miss(B4).RunTo(1390).Miss(B4);
+        for (var t = 1500; t <= 2750; t += 250)
+            sim.RunTo(t).Reply(B6, 35);
+        Assert.Equal("0 A4 Initial\n1361 B6 ActiveDown", sim.Timeline());
+        // B4 answers again: preferred once it has held up, as any path coming back.
+        for (var t = 3000; t <= 4000; t += 250)
+            sim.RunTo(t).Reply(B4, 30).Reply(B6, 35);
+        Assert.Equal("0 A4 Initial\n1361 B6 ActiveDown\n3400 B4 Preferred", sim.Timeline());
+    }
+
+    [Fact]
     public void A_path_down_by_its_link_is_left_without_a_witness()
     {
         var sim = new Simulation { Probing = false }.Candidates(A4, B4).Preferred(Dst4, A4).Reply(A4, 20).Reply(B4, 30)

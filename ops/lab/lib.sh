@@ -380,9 +380,15 @@ lab_down() {
 # LAB_REPLAY_OUT=DIR keeps the router's timeline (replay-router.txt) and picture (replay-router.svg) there.
 replay_runs() {
     local role out
+    # Each daemon's store is its own cluster: the replays (a PostgreSQL start and stop each) run side by side.
+    local -A replaying=()
+    for role in "${WGR_ROLES[@]}"; do
+        "$WGROUTED_BIN" replay --config "$RUN/wgrouted-$role.json" --verify --json >"$RUN/replay-$role.json" 2>"$RUN/replay-$role.err" &
+        replaying[$role]=$!
+    done
     for role in "${WGR_ROLES[@]}"; do
         out="$RUN/replay-$role.json"
-        if "$WGROUTED_BIN" replay --config "$RUN/wgrouted-$role.json" --verify --json >"$out" 2>"$RUN/replay-$role.err"; then
+        if wait "${replaying[$role]}"; then
             echo "RESULT scenario=replay-$role mode=$MODE verify=ok $(jq -r '[.[] | .verify.recorded] | "outputs=\(add // 0) peers=\(length)"' "$out") differences=0"
         else
             echo "RESULT scenario=replay-$role mode=$MODE verify=failed $(jq -r '[.[] | .verify.recorded] | "outputs=\(add // 0)"' "$out" 2>/dev/null) differences=$(jq '[.[] | .verify.differences | length] | add' "$out" 2>/dev/null)"
