@@ -127,8 +127,8 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
                 // the active rate, it would otherwise count as fresh again at the standby rate and be taken back.
                 if (d.Reason == SwitchReason.ActiveDown && d.From is { } from && state.Find(from) is { } left)
                 {
-                    if (left.Quality.ConsecutiveMisses >= Options.LossThreshold && left.Quality.MissingSince is { } missing)
-                        state.LeftMissingSince = missing;
+                    if (IsMissing(left, e.At))
+                        state.LeftMissingSince = left.Quality.MissingSince;
                     if (!left.Down)
                     {
                         left.Down = true;

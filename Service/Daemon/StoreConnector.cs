@@ -74,7 +74,7 @@ public sealed class StoreConnector(WgRoutedConfig config, EndpointPolicy policy,
         _closed = true;
         // A start a caller gave up on still ends in a running cluster: wait for it, and stop what it started.
         if (_starting is { IsCompleted: false } starting)
-            await starting.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            await starting.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         if (_store is not null)
             await _store.DisposeAsync();
         if (_embedded is not null)

@@ -30,7 +30,9 @@ WGR_ROLES=(router peer)
 log() { printf '%s %s\n' "$(date +%T.%3N)" "$*" >&2; }
 # Bash's own clock, not date(1): the samplers call it every few tens of ms, and a process start costs ~20 ms on a
 # loaded VM (the route sampler's 700 samples then took 100 s instead of 14).
-now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo "${t:0:${#t}-3}"; }
+# stamp VAR sets VAR without the fork of a command substitution (the counters sampler's loop).
+stamp() { local __us=${EPOCHREALTIME/[.,]/}; printf -v "$1" '%s' "${__us:0:${#__us}-3}"; }
+now_ms() { local ms; stamp ms; echo "$ms"; }
 rx() { ip netns exec "$NS_R" "$@"; }
 ix() { ip netns exec "$NS_I" "$@"; }
 px() { ip netns exec "$NS_P" "$@"; }
@@ -461,7 +463,7 @@ read_counters() { # NS -> "name packets name packets ..."
         awk '$1 == "counter" { name = $2 } $1 == "packets" { printf "%s%s %s", sep, name, $2; sep = " " } END { print "" }'
 }
 
-# Samples both namespaces' counters every 100 ms for DURATION seconds into $RUN/samples ("MS name packets ...").
+# Samples both namespaces' counters every ~100 ms (plus the reads' few ms) for DURATION seconds into $RUN/samples ("MS name packets ...").
 # One `nft -i` per namespace stays up and is asked again each time (a few ms): an nft started per sample took 80 ms
 # idle and 500-700 ms on a loaded CI machine, and the period is the figures' resolution. Each sample is stamped
 # when both answers are in, so it never claims a state earlier than it saw.
@@ -479,8 +481,8 @@ start_sampler() { # DURATION_S
             exec {to[k]}>"$fifo.in" {from[k]}<"$fifo.out"
         done
         for ((i = 0; i < n; i++)); do
-            t=${EPOCHREALTIME/[.,]/}
-            ((${t:0:-3} < stop)) || break
+            stamp t
+            ((t < stop)) || break
             for k in 0 1; do echo "list counters table inet wgrlab" >&"${to[k]}"; done
             r=""
             for k in 0 1; do
@@ -493,8 +495,8 @@ start_sampler() { # DURATION_S
                     fi
                 done
             done
-            t=${EPOCHREALTIME/[.,]/}
-            echo "${t:0:-3}$r" >>"$RUN/samples"
+            stamp t
+            echo "$t$r" >>"$RUN/samples"
             sleep 0.1
         done
         for k in 0 1; do exec {to[k]}>&- {from[k]}<&-; done
