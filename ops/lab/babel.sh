@@ -246,6 +246,20 @@ babel_rtt() {
         awk -v itf="$WG_R" '$2 == "neighbour" && $0 ~ (" if " itf " ") { for (i = 1; i < NF; i++) if ($i == "rtt") print $(i + 1) }' | head -n 1
 }
 
+# The median of five readings 0.4 s apart: babeld stamps hellos in user space, so one reading on a loaded machine can
+# be a scheduling delay, not the path.
+babel_rtt_median() {
+    local i r rs=()
+    for ((i = 0; i < 5; i++)); do
+        r=$(babel_rtt)
+        [[ -n $r ]] && rs+=("$r")
+        if ((i < 4)); then sleep 0.4; fi
+    done
+    if ((${#rs[@]} > 0)); then
+        printf '%s\n' "${rs[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+    fi
+}
+
 # PathMismatch events the router's wg-routed stored so far: "count first-at".
 mismatches() {
     "$WGROUTED_BIN" events --config "$RUN/wgrouted-router.json" --peer "$PPUB" --json 2>/dev/null |
@@ -280,21 +294,22 @@ scenario_g() {
     ip -n "$NS_I" -6 route add default dev dly0 table 201
     ip -n "$NS_I" -6 route add default dev dly1 table 202
     splice add B
-    # Steady on A: babeld's RTT settles near the probes' (well under 5 ms here).
+    # Steady on A: babeld's RTT settles near the probes' (a few ms here; under 10 even on a loaded machine, where B's
+    # is 40 ms and more).
     local steady on_b back wrong t
     t=$(now_ms)
-    steady=$(wait_rtt_below 5 150 "$t")
+    steady=$(wait_rtt_below 10 150 "$t")
     local on_a
-    on_a=$(babel_rtt)
+    on_a=$(babel_rtt_median)
     event "A dropped upstream: the tunnel fails over to the delayed uplink B"
     fault_add ip saddr $A_SRC drop
     fault_add ip daddr $A_SRC drop
     pause "${LAB_G_HOLD:-15}"
-    on_b=$(babel_rtt)
+    on_b=$(babel_rtt_median)
     event "A back: wg-routed fails back; babeld's RTT must follow to A's"
     fault_clear
     t=$(now_ms)
-    back=$(wait_rtt_below 5 150 "$t")
+    back=$(wait_rtt_below 10 150 "$t")
     read -r quiet _ <<<"$(mismatches)"
     # Deliberately wrong: upstream, the tunnel's packets from A are steered through the delay line while the probes
     # (their own port) are not: the tunnel runs 20 ms slower than the path wg-routed measures and thinks it is on.
