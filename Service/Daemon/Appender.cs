@@ -227,8 +227,9 @@ public sealed partial class Appender(StoreConnector connector, EventLog log, Tim
             if (log.Length > log.MaxBytes)
             {
                 var (measurements, others) = log.Trim((offset, why) => LogDamaged(logger, log.Path, offset, why));
-                Interlocked.Add(ref _dropped, measurements + others);
+                // Said before counted: whoever sees Pending fall has the reason in the log already.
                 LogTrimmed(logger, log.Path, measurements, others);
+                Interlocked.Add(ref _dropped, measurements + others);
             }
         }
     }
@@ -247,8 +248,8 @@ public sealed partial class Appender(StoreConnector connector, EventLog log, Tim
             if (keep[i])
                 _unlogged[kept++] = _unlogged[i];
         _unlogged.RemoveRange(kept, _unlogged.Count - kept);
-        Interlocked.Add(ref _dropped, measurements + others);
         LogUnloggedDropped(logger, measurements, others, log.Path, maxUnlogged);
+        Interlocked.Add(ref _dropped, measurements + others);
     }
 
     /// <summary>What a store attempt took and did not store goes back, first.</summary>

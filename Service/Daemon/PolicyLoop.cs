@@ -81,6 +81,8 @@ public sealed partial class PolicyLoop(
             case HostEvent h:
                 var stamped = h with { At = Stamp() };
                 appender.Post(_hostStream, stamped);
+                if (h is LinkChanged link)
+                    prober.Post(new ProbeLink(link.Name, link.Up && link.Carrier));
                 // A route, address or link change: every path may have changed, probe them now.
                 prober.Post(new ProbeNow(null));
                 handshakes.Post(new HandshakeSchedule(new ProbeNow(null)));

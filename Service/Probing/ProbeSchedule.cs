@@ -14,5 +14,11 @@ public sealed record ProbeActive(PeerKey Peer, CandidatePath? Path) : ProbeSched
 /// <summary>Probe every path (of <paramref name="Peer"/>, or of every peer after a host change) now and at the active rate while things settle.</summary>
 public sealed record ProbeNow(PeerKey? Peer) : ProbeSchedule;
 
+/// <summary>
+/// A link's carrier (up, lower layer up): nothing leaves a link without one, so its paths are not probed until it
+/// returns, and then at once (a host change probes every path now).
+/// </summary>
+public sealed record ProbeLink(string Link, bool Carrier) : ProbeSchedule;
+
 /// <summary>What the policy loop tells the handshake prober of a stock peer (the same commands as the prober's).</summary>
 public sealed record HandshakeSchedule(ProbeSchedule Command);

@@ -120,6 +120,33 @@ public sealed class ProberTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_path_whose_link_has_no_carrier_is_not_probed_and_is_probed_at_once_when_the_carrier_returns()
+    {
+        // A probe sent without carrier left the gateway's neighbour entry INCOMPLETE, and after the carrier returned
+        // the next probe waited up to a second for that entry's next retry (lab b-carrier).
+        Answer(_ => true);
+        await Until(() => Replied(A) == 1 && Replied(B) == 1, "the first answers");
+        _schedule.Post(new ProbeLink("upb", Carrier: false));
+        // The loop reads its commands before each turn: after A's next answer, B's link is known to be down.
+        _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+        await Until(() => Replied(A) == 2, "A's second answer");
+        var b0 = From(B);
+        for (var i = 3; i <= 14; i++)
+        {
+            _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+            await Until(() => Replied(A) == i, $"A's answer {i}");
+        }
+        Assert.Equal(b0, From(B));
+        Assert.DoesNotContain(Drain(), e => e is ProbeMissed m && m.Path == B);
+
+        // The carrier back: the link change probes every path now (PolicyLoop), B included, with no time passing.
+        _schedule.Post(new ProbeLink("upb", Carrier: true));
+        _schedule.Post(new ProbeNow(null));
+        await Until(() => From(B) == b0 + 1, $"B probed when its carrier returned: {From(B)}");
+        await Until(() => Replied(B) == b0 + 1, "B's answer");
+    }
+
+    [Fact]
     public async Task Beyond_the_fast_probe_budget_a_path_that_is_down_is_probed_at_the_standby_rate_and_the_active_one_is_not_held_back()
     {
         // Regression: at 1,000 peers every path down at once was probed at the active rate, more than could be answered
