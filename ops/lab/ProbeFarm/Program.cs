@@ -139,7 +139,12 @@ void Serve(Socket socket)
         if (answer is null)
             continue;
         var length = ProbeCodec.Encode(answer, peer.Key, reply);
-        socket.SendTo(reply.AsSpan(0, length), SocketFlags.None, source);
+        // From the address the request went to, as the peer's own responder answers.
+        if (!WgRouted.Lab.ProbeFarm.ReplyFrom.Send(socket, reply.AsSpan(0, length), source, to, out var errno))
+        {
+            Refuse($"SendErrno{errno}");
+            continue;
+        }
         Interlocked.Increment(ref answered);
     }
 }
