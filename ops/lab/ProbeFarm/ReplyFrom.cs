@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
+using WgRouted.Service.Probing;
 
 namespace WgRouted.Lab.ProbeFarm;
 
@@ -20,27 +21,8 @@ internal static partial class ReplyFrom
     private const int ControlSpace = CmsgHeader + 24; // CMSG_SPACE(20): the data padded to 8
     private const int Sockaddr6Size = 28;
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Segment
-    {
-        public nint Base;
-        public nuint Length;
-    }
-
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Message
-    {
-        public nint Name;
-        public uint NameLength;
-        public nint Segments;
-        public nuint SegmentCount;
-        public nint Control;
-        public nuint ControlLength;
-        public int Flags;
-    }
-
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
-    private static unsafe partial nint SendMsg(nint fd, Message* message, int flags);
+    private static unsafe partial nint SendMsg(nint fd, MsgHdr* message, int flags);
 
     /// <summary>Sends <paramref name="datagram"/> to <paramref name="to"/> from <paramref name="from"/>; false with the errno when refused.</summary>
     public static unsafe bool Send(Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint to, IPAddress from, out int errno)
@@ -61,10 +43,10 @@ internal static partial class ReplyFrom
         fixed (byte* n = name)
         fixed (byte* c = control)
         {
-            var segment = new Segment { Base = (nint)data, Length = (nuint)datagram.Length };
-            var message = new Message
+            var segment = new IoVec { Base = (nint)data, Length = (nuint)datagram.Length };
+            var message = new MsgHdr
             {
-                Name = (nint)n, NameLength = Sockaddr6Size, Segments = (nint)(&segment), SegmentCount = 1,
+                Name = (nint)n, NameLength = Sockaddr6Size, Iov = (nint)(&segment), IovLength = 1,
                 Control = (nint)c, ControlLength = ControlSpace,
             };
             sent = SendMsg(socket.Handle, &message, 0);
