@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using WgRouted.Engine.Events;
 
 namespace WgRouted.Engine.Policy;
@@ -23,10 +24,11 @@ public sealed class PeerTable(EndpointPolicy policy)
     public PeerState Turn(PeerEvent input, List<PeerEvent> history)
     {
         ArgumentNullException.ThrowIfNull(input);
-        _peers.TryGetValue(input.Peer, out var state);
+        _peers.TryGetValue(input.Peer, out var before);
         // No deadline scheduled means none: Schedule keeps _due exactly the state's NextDeadline.
-        state = Policy.Turn(state, input, history, _due.TryGetValue(input.Peer, out var due) ? due : DateTimeOffset.MaxValue);
-        _peers[input.Peer] = state;
+        var state = Policy.Turn(before, input, history, _due.TryGetValue(input.Peer, out var due) ? due : DateTimeOffset.MaxValue);
+        if (!ReferenceEquals(state, before))
+            _peers[input.Peer] = state;
         Schedule(input.Peer, state);
         return state;
     }
@@ -62,9 +64,10 @@ public sealed class PeerTable(EndpointPolicy policy)
     {
         if (Policy.NextDeadline(state) is { } next)
         {
-            if (_due.TryGetValue(peer, out var current) && current == next)
+            ref var current = ref CollectionsMarshal.GetValueRefOrAddDefault(_due, peer, out var exists);
+            if (exists && current == next)
                 return;
-            _due[peer] = next;
+            current = next;
             _deadlines.Enqueue(peer, next);
         }
         else

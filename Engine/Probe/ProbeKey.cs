@@ -18,6 +18,22 @@ public sealed class ProbeKey
 
     internal ReadOnlySpan<byte> Bytes => _bytes;
 
+    // HMACSHA256.HashData keys a new OpenSSL context for every packet: 1.3 µs a probe here, against 0.55 µs with a
+    // context kept keyed. The key keeps one, taken by whichever thread MACs with it (a context is not thread-safe): a
+    // thread that finds it taken keys one of its own, and of two given back the second is freed. A table of contexts
+    // per thread, found by key, cost more in its lookups than the MAC (perf at 1,000 peers).
+    private IncrementalHash? _mac;
+
+    /// <summary>HMAC-SHA256 of <paramref name="covered"/> under this key into <paramref name="full"/> (32 bytes).</summary>
+    internal void Mac(ReadOnlySpan<byte> covered, Span<byte> full)
+    {
+        var hmac = Interlocked.Exchange(ref _mac, null) ?? IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _bytes);
+        hmac.AppendData(covered);
+        hmac.GetHashAndReset(full);
+        if (Interlocked.CompareExchange(ref _mac, hmac, null) is not null)
+            hmac.Dispose();
+    }
+
     /// <summary>True when both hold the same key (constant time).</summary>
     public bool SameAs(ProbeKey other) => CryptographicOperations.FixedTimeEquals(_bytes, other._bytes);
 

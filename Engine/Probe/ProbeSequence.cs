@@ -32,5 +32,8 @@ public sealed class ProbeSequences
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<PeerKey, ProbeSequence> _byPeer = new();
 
-    public ulong Next(PeerKey peer, DateTimeOffset now) => _byPeer.GetOrAdd(peer, _ => new ProbeSequence()).Next(now);
+    public ulong Next(PeerKey peer, DateTimeOffset now) => For(peer).Next(now);
+
+    /// <summary>The peer's sequence, to keep where it is used per packet (a lookup fewer each time).</summary>
+    public ProbeSequence For(PeerKey peer) => _byPeer.GetOrAdd(peer, _ => new ProbeSequence());
 }

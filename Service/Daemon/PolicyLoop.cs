@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using WgRouted.Engine;
@@ -204,7 +205,8 @@ public sealed partial class PolicyLoop(
     /// <summary>The prober learns of changed candidates and a changed active path.</summary>
     private void Tell(PeerKey peer, PeerState state, bool pathsChanged)
     {
-        _told.TryGetValue(peer, out var told);
+        // One lookup: this runs for every probe outcome.
+        ref var told = ref CollectionsMarshal.GetValueRefOrAddDefault(_told, peer, out _);
         var paths = told.Paths;
         if (pathsChanged || paths is null)
         {
@@ -215,7 +217,7 @@ public sealed partial class PolicyLoop(
         }
         if (told.Paths is null || told.Active != state.Active)
             Schedule(state, new ProbeActive(peer, state.Active));
-        _told[peer] = (paths, state.Active);
+        told = (paths, state.Active);
     }
 
     /// <summary>

@@ -164,9 +164,10 @@ public sealed partial class Prober(
                     Close(existing);
                 if (SocketFor(path, device) is not { } source)
                     continue;
-                var probe = new PathProbe(peer, itf.Name, path, new IPEndPoint(path.Dst.Address, probePort), source)
+                var probe = new PathProbe(peer, itf.Name, path, new IPEndPoint(path.Dst.Address, probePort), source, _sequences.For(peer))
                 {
                     FastUntil = now + SettleTime,
+                    Active = _active.TryGetValue(peer, out var active) && active == path,
                 };
                 source.Users++;
                 _paths[path] = probe;
@@ -179,6 +180,7 @@ public sealed partial class Prober(
     /// <summary>Closes a path's probe (gone from the candidates). Under _lock.</summary>
     private void Close(PathProbe probe)
     {
+        probe.Closed = true;
         _paths.Remove(probe.Path);
         _byPeer.GetValueOrDefault(probe.Peer)?.Remove(probe);
         if (--probe.Source.Users == 0)
@@ -264,6 +266,8 @@ public sealed partial class Prober(
     {
         lock (_lock)
         {
+            foreach (var own in _byPeer.GetValueOrDefault(peer) ?? [])
+                own.Active = own.Path == path;
             if (path is not { } active)
             {
                 _active.Remove(peer);
@@ -329,6 +333,8 @@ public sealed partial class Prober(
     {
         lock (_lock)
         {
+            foreach (var probe in _paths.Values)
+                probe.Closed = true;
             foreach (var source in _sockets.Values)
                 source.Receiver.Dispose();
             _sockets.Clear();
@@ -444,9 +450,9 @@ public sealed partial class Prober(
     }
 
     /// <summary>The probe still one of ours (not closed by a change of candidates). Under _lock.</summary>
-    private bool IsOpen(PathProbe probe) => _paths.TryGetValue(probe.Path, out var current) && ReferenceEquals(current, probe);
+    private static bool IsOpen(PathProbe probe) => !probe.Closed;
 
-    private bool IsActive(PathProbe probe) => _active.TryGetValue(probe.Peer, out var a) && a == probe.Path;
+    private static bool IsActive(PathProbe probe) => probe.Active;
 
     /// <summary>Declares one overdue probe missed. Under _lock.</summary>
     private void Expire(PathProbe probe, ulong seq, Pending pending, List<PathProbe> due)
@@ -465,14 +471,14 @@ public sealed partial class Prober(
 
     private bool SendMove(PathProbe probe, ushort listenPort, DateTimeOffset now)
     {
-        if (keyring.KeyFor(probe.Peer) is not { } key || keyring.Us(probe.Peer) is not { } us)
+        if (keyring.ProbingOf(probe.Peer) is not { } keys)
             return false;
         var wall = time.GetUtcNow();
-        var seq = _sequences.Next(probe.Peer, wall);
+        var seq = probe.Sequence.Next(wall);
         // A move names the address it is sent from as the responder sees it (a NAT's, once an answer said so).
-        var message = new MoveRequest(us.Public, seq, wall, new Endpoint(probe.Observed ?? probe.Path.Src, listenPort));
+        var message = new MoveRequest(keys.Us, seq, wall, new Endpoint(probe.Observed ?? probe.Path.Src, listenPort));
         Span<byte> buffer = stackalloc byte[ProbeCodec.RequestSize];
-        var length = ProbeCodec.Encode(message, key, buffer);
+        var length = ProbeCodec.Encode(message, keys.Key, buffer);
         lock (_lock)
             Outstanding(probe, seq, time.GetTimestamp(), now);
         try
@@ -522,10 +528,10 @@ public sealed partial class Prober(
             var count = 0;
             foreach (var probe in due)
             {
-                if (probe.Source != source || keyring.KeyFor(probe.Peer) is not { } key || keyring.Us(probe.Peer) is not { } us)
+                if (probe.Source != source || keyring.ProbingOf(probe.Peer) is not { } keys)
                     continue;
-                var seq = _sequences.Next(probe.Peer, wall);
-                var length = ProbeCodec.Encode(new ProbeRequest(us.Public, seq, wall), key,
+                var seq = probe.Sequence.Next(wall);
+                var length = ProbeCodec.Encode(new ProbeRequest(keys.Us, seq, wall), keys.Key,
                     _sendBuffers.AsSpan(count * ProbeCodec.RequestSize, ProbeCodec.RequestSize));
                 _outgoing[count] = new Outgoing(length, probe.Remote);
                 _sending[count++] = (probe, seq);
@@ -632,7 +638,7 @@ public sealed partial class Prober(
         DateTimeOffset now, long read, DateTimeOffset wall)
     {
         var arrived = read - (long)(datagram.Queued.TotalSeconds * time.TimestampFrequency);
-        if (!ProbeCodec.TryDecode(data, keyring.KeyFor, out var message, out var error)
+        if (!ProbeCodec.TryDecode(data, keyring.KeyLookup, out var message, out var error)
             || !guard.TryAccept(message, wall, out error))
         {
             // A flood aimed at the socket is as cheap as this: a MAC check, a count.
@@ -739,7 +745,7 @@ public sealed partial class Prober(
         public int Unprocessed;
     }
 
-    private sealed class PathProbe(PeerKey peer, string device, CandidatePath path, IPEndPoint remote, SourceSocket source)
+    private sealed class PathProbe(PeerKey peer, string device, CandidatePath path, IPEndPoint remote, SourceSocket source, ProbeSequence sequence)
     {
         public PeerKey Peer { get; } = peer;
         public string Interface { get; } = device;
@@ -747,7 +753,15 @@ public sealed partial class Prober(
         public IPEndPoint Remote { get; } = remote;
         public SourceSocket Source { get; } = source;
         public string? Device => Source.Key.Device;
+        public ProbeSequence Sequence { get; } = sequence;
         public Dictionary<ulong, Pending> Pending { get; } = [];
+        /// <summary>
+        /// Closed by a change of candidates or the loop's end: entries of the queues that are its are skipped. A flag,
+        /// where finding the path again was a dictionary lookup for every due probe and deadline. Under _lock.
+        /// </summary>
+        public bool Closed { get; set; }
+        /// <summary>The peer's active path (the policy's last word, <see cref="SetActive"/>). Under _lock.</summary>
+        public bool Active { get; set; }
         public DateTimeOffset NextDue { get; set; }
         public DateTimeOffset FastUntil { get; set; }
         /// <summary>Sent at once: the next probe goes to a spread point of the interval (<see cref="NextSpread"/>).</summary>

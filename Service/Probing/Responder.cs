@@ -296,7 +296,7 @@ public sealed partial class Responder(
                 Drop("over the pre-authentication budget", from);
                 return default;
             }
-            if (!ProbeCodec.TryDecode(datagram, keyring.KeyFor, out var message, out var error))
+            if (!ProbeCodec.TryDecode(datagram, keyring.KeyLookup, out var message, out var error))
             {
                 Reject(error, from);
                 return default;

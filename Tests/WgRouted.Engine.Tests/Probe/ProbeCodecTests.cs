@@ -94,6 +94,32 @@ public sealed class ProbeCodecTests
     }
 
     [Fact]
+    public void Threads_sharing_one_key_each_get_the_pinned_mac()
+    {
+        // The key lends its one keyed context to whichever thread MACs: threads that meet on it must never mix states.
+        var key = ProbeKeys.Derive(ProbeVectors.AlicePrivate, ProbeVectors.AlicePublic, ProbeVectors.BobPublic);
+        var expected = ProbeVectors.RequestHex;
+        var request = ProbeVectors.Messages["request"];
+        var wrong = 0;
+        using var start = new Barrier(4);
+        var threads = Enumerable.Range(0, 4).Select(_ => new Thread(() =>
+        {
+            var buffer = new byte[ProbeCodec.RequestSize];
+            start.SignalAndWait();
+            for (var i = 0; i < 20_000; i++)
+            {
+                ProbeCodec.Encode(request, key, buffer);
+                if (Convert.ToHexStringLower(buffer) != expected
+                    || !ProbeCodec.TryDecode(buffer, k => k == ProbeVectors.Alice ? key : null, out ProbeMessage? _, out ProbeError _))
+                    Interlocked.Increment(ref wrong);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        Assert.Equal(0, wrong);
+    }
+
+    [Fact]
     public void Timestamps_keep_tick_precision_and_the_unix_epoch_is_zero()
     {
         var request = new ProbeRequest(ProbeVectors.Alice, 1, DateTimeOffset.UnixEpoch);
