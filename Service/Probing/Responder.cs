@@ -326,10 +326,10 @@ public sealed partial class Responder(
             }
             if (message is MoveRequest accepted)
                 return (0, accepted);
-            if (message is not ProbeRequest request || keyring.KeyFor(message.Sender) is not { } key || keyring.Us(message.Sender) is not { } us)
+            if (message is not ProbeRequest request || keyring.ProbingOf(message.Sender) is not { } keys)
                 return default;
-            var answer = request.Reply(us.Public, _sequences.Next(message.Sender, now), now, observed, keyring.EndpointOf(message.Sender));
-            return (ProbeCodec.Encode(answer, key, reply), null);
+            var answer = request.Reply(keys.Us, _sequences.Next(message.Sender, now), now, observed, keyring.EndpointOf(message.Sender));
+            return (ProbeCodec.Encode(answer, keys.Key, reply), null);
         }
     }
 

@@ -91,7 +91,7 @@ internal static partial class UdpSockets
 
     private const int SoTimestampNs = 35; // SO_TIMESTAMPNS (_OLD: 64-bit timespec on the 64-bit hosts we build for)
     private const int MsgWaitForOne = 0x10000; // MSG_WAITFORONE
-    private const int SockaddrSize = 28; // sockaddr_in6, the larger of the two
+    private const int SockaddrSize = Sockaddr.MaxSize;
     private const int CmsgHeaderSize = 16; // cmsghdr: size_t len, int level, int type
     // One cmsghdr and its timespec: the only control message asked for.
     private const int ControlSize = CmsgHeaderSize + 16;
@@ -197,7 +197,7 @@ internal static partial class UdpSockets
                     Header = new MsgHdr
                     {
                         Name = (nint)(names + i * SockaddrSize),
-                        NameLength = (uint)Write(datagrams[i].To, new Span<byte>(names + i * SockaddrSize, SockaddrSize)),
+                        NameLength = (uint)Sockaddr.Write(datagrams[i].To, new Span<byte>(names + i * SockaddrSize, SockaddrSize)),
                         Iov = (nint)(iovs + i), IovLength = 1,
                     },
                 };
@@ -228,22 +228,6 @@ internal static partial class UdpSockets
                     handle.DangerousRelease();
             }
         }
-    }
-
-    private static int Write(IPEndPoint to, Span<byte> sockaddr)
-    {
-        sockaddr.Clear();
-        BinaryPrimitives.WriteUInt16BigEndian(sockaddr[2..], (ushort)to.Port);
-        if (to.AddressFamily == AddressFamily.InterNetwork)
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(sockaddr, 2); // AF_INET, host order
-            to.Address.TryWriteBytes(sockaddr[4..8], out _);
-            return 16;
-        }
-        BinaryPrimitives.WriteUInt16LittleEndian(sockaddr, 10); // AF_INET6
-        to.Address.TryWriteBytes(sockaddr[8..24], out _);
-        BinaryPrimitives.WriteUInt32LittleEndian(sockaddr[24..], (uint)to.Address.ScopeId);
-        return SockaddrSize;
     }
 
     private static IPEndPoint EndPointOf(ReadOnlySpan<byte> sockaddr)

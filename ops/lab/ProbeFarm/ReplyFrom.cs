@@ -19,7 +19,6 @@ internal static partial class ReplyFrom
     private const int CmsgHeader = 16; // struct cmsghdr on 64-bit: size_t len, int level, int type
     private const int PktInfoSize = 20;
     private const int ControlSpace = CmsgHeader + 24; // CMSG_SPACE(20): the data padded to 8
-    private const int Sockaddr6Size = 28;
 
     [LibraryImport("libc", EntryPoint = "sendmsg", SetLastError = true)]
     private static unsafe partial nint SendMsg(nint fd, MsgHdr* message, int flags);
@@ -27,13 +26,10 @@ internal static partial class ReplyFrom
     /// <summary>Sends <paramref name="datagram"/> to <paramref name="to"/> from <paramref name="from"/>; false with the errno when refused.</summary>
     public static unsafe bool Send(Socket socket, ReadOnlySpan<byte> datagram, IPEndPoint to, IPAddress from, out int errno)
     {
-        Span<byte> name = stackalloc byte[Sockaddr6Size];
+        Span<byte> name = stackalloc byte[Sockaddr.MaxSize];
         Span<byte> control = stackalloc byte[ControlSpace];
-        name.Clear();
+        var nameLength = Sockaddr.Write(new IPEndPoint(Mapped(to.Address), to.Port), name);
         control.Clear();
-        BinaryPrimitives.WriteUInt16LittleEndian(name, 10); // AF_INET6, host order
-        BinaryPrimitives.WriteUInt16BigEndian(name[2..], (ushort)to.Port);
-        Mapped(to.Address).TryWriteBytes(name[8..24], out _);
         BinaryPrimitives.WriteUInt64LittleEndian(control, CmsgHeader + PktInfoSize);
         BinaryPrimitives.WriteInt32LittleEndian(control[8..], SolIpv6);
         BinaryPrimitives.WriteInt32LittleEndian(control[12..], Ipv6PktInfo);
@@ -46,7 +42,7 @@ internal static partial class ReplyFrom
             var segment = new IoVec { Base = (nint)data, Length = (nuint)datagram.Length };
             var message = new MsgHdr
             {
-                Name = (nint)n, NameLength = Sockaddr6Size, Iov = (nint)(&segment), IovLength = 1,
+                Name = (nint)n, NameLength = (uint)nameLength, Iov = (nint)(&segment), IovLength = 1,
                 Control = (nint)c, ControlLength = ControlSpace,
             };
             sent = SendMsg(socket.Handle, &message, 0);
