@@ -87,10 +87,7 @@ public sealed partial class EndpointPolicy
         var active = state.Active is { } a ? state.Find(a) : null;
         var activeUsable = active is not null && IsUsable(state, active, now);
 
-        PathState? best = null;
-        foreach (var p in state.Paths)
-            if (IsUsable(state, p, now) && (best is null || Rank(state, p, best, now) < 0))
-                best = p;
+        var best = BestUsable(state, now);
 
         if (!activeUsable)
         {
@@ -164,7 +161,7 @@ public sealed partial class EndpointPolicy
         && now <= MissingUntil(path)
         && (!path.Down || path.DownReason == PathDownReason.ProbesMissed);
 
-    private DateTimeOffset? MissingUntil(PathState path) => path.Quality.LastProbeAt + PolicyOptions.FreshIntervals * Options.ActiveInterval;
+    private DateTimeOffset? MissingUntil(PathState path) => path.Quality.LastProbeAt + _freshActive;
 
     /// <summary>
     /// The best usable path that answered between the first and the latest miss of <paramref name="missing"/>'s run:
@@ -315,10 +312,7 @@ public sealed partial class EndpointPolicy
         // Rule 4 looks only at the best usable path: its hold-down is the only one that can end in a switch, and
         // while it is pending, rule 5 waits.
         var now = state.Clock ?? DateTimeOffset.MinValue;
-        PathState? best = null;
-        foreach (var p in state.Paths)
-            if (IsUsable(state, p, now) && (best is null || Rank(state, p, best, now) < 0))
-                best = p;
+        var best = BestUsable(state, now);
         if (best is not null && best != active && ComparePreference(state, best, active, now) < 0)
         {
             if (best.UsableSince is { } since
@@ -355,9 +349,38 @@ public sealed partial class EndpointPolicy
         state.Clock >= due || next <= due ? next : due;
 
     /// <summary>Rule 2: the kernel's preferred source first, then configured endpoint order, then smoothed RTT.</summary>
-    public int Rank(PeerState state, PathState x, PathState y, DateTimeOffset now)
+    public int Rank(PeerState state, PathState x, PathState y, DateTimeOffset now) =>
+        RankKnown(x, IsPreferredSource(state, x, now), y, IsPreferredSource(state, y, now));
+
+    /// <summary>
+    /// The usable path first by <see cref="Rank"/>, each path's <see cref="IsPreferredSource"/> worked out once (Rank
+    /// works out both sides' for each comparison, and each may look at every path): asked twice for each probe outcome.
+    /// </summary>
+    private PathState? BestUsable(PeerState state, DateTimeOffset now)
     {
-        var c = ComparePreference(state, x, y, now);
+        PathState? best = null;
+        var bestPreferred = false;
+        foreach (var p in state.Paths)
+        {
+            if (!IsUsable(state, p, now))
+                continue;
+            var preferred = IsPreferredSource(state, p, now);
+            if (best is null || RankKnown(p, preferred, best, bestPreferred) < 0)
+            {
+                best = p;
+                bestPreferred = preferred;
+            }
+        }
+        return best;
+    }
+
+    /// <summary><see cref="Rank"/> with both paths' <see cref="IsPreferredSource"/> known.</summary>
+    private static int RankKnown(PathState x, bool xPreferred, PathState y, bool yPreferred)
+    {
+        var c = xPreferred.CompareTo(yPreferred);
+        if (c != 0)
+            return -c;
+        c = x.Order.CompareTo(y.Order);
         if (c != 0)
             return c;
         c = (x.Quality.SrttMs ?? double.MaxValue).CompareTo(y.Quality.SrttMs ?? double.MaxValue);

@@ -11,6 +11,10 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
 {
     public PolicyOptions Options { get; } = options;
 
+    // Asked several times for each probe outcome: a TimeSpan times a number is a floating-point multiply and a round.
+    private readonly TimeSpan _freshActive = PolicyOptions.FreshIntervals * options.ActiveInterval;
+    private readonly TimeSpan _freshStandby = PolicyOptions.FreshIntervals * options.StandbyInterval;
+
     public PeerState Evolve(PeerState? state, PeerEvent e)
     {
         ArgumentNullException.ThrowIfNull(e);
@@ -290,15 +294,15 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
     {
         if (path.Quality.LastSuccessAt is not { } last)
             return null;
-        var standby = last + PolicyOptions.FreshIntervals * Options.StandbyInterval;
+        var standby = last + _freshStandby;
         if (state.Active != path.Path)
             return standby;
-        var active = last + PolicyOptions.FreshIntervals * Options.ActiveInterval;
+        var active = last + _freshActive;
         // A path that just became active was probed at the standby rate: give the prober three active
         // intervals from the switch to probe it at the active rate.
         if (state.ActiveSince is { } since)
         {
-            var grace = since + PolicyOptions.FreshIntervals * Options.ActiveInterval;
+            var grace = since + _freshActive;
             var graced = grace < standby ? grace : standby;
             return graced > active ? graced : active;
         }
@@ -311,12 +315,13 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
         var activeSrtt = active is not null && IsUsable(state, active, at) ? active.Quality.SrttMs : null;
         foreach (var p in state.Paths)
         {
+            // The RTT first: it rules out most paths, and the preference is the dearest test (every path of the peer).
             var better = activeSrtt is { } reference
                 && p != active
-                && IsUsable(state, p, at)
-                && ComparePreference(state, p, active!, at) == 0
                 && p.Quality.SrttMs is { } srtt
-                && IsRttBetter(srtt, reference);
+                && IsRttBetter(srtt, reference)
+                && IsUsable(state, p, at)
+                && ComparePreference(state, p, active!, at) == 0;
             if (!better)
                 p.RttBetterSince = null;
             else

@@ -83,10 +83,9 @@ public static class ProbeCodec
         Magic.CopyTo(packet);
         packet[4] = Version;
         packet[5] = (byte)message.Type;
-        if (message.Sender.Base64 is null
-            || !Convert.TryFromBase64String(message.Sender.Base64, packet.Slice(8, PeerKey.KeyLength), out var written)
-            || written != PeerKey.KeyLength)
+        if (message.Sender.Base64 is null)
             throw new ArgumentException("the message has no sender key", nameof(message));
+        message.Sender.CopyTo(packet.Slice(8, PeerKey.KeyLength));
         BinaryPrimitives.WriteUInt64BigEndian(packet[40..], message.Sequence);
         BinaryPrimitives.WriteInt64BigEndian(packet[48..], ToUnixNanoseconds(message.Timestamp));
 

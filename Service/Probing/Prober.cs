@@ -528,7 +528,7 @@ public sealed partial class Prober(
             var count = 0;
             foreach (var probe in due)
             {
-                if (probe.Source != source || keyring.ProbingOf(probe.Peer) is not { } keys)
+                if (probe.Source != source || keyring.ProbingOf(probe.Peer, ref probe.Keys) is not { } keys)
                     continue;
                 var seq = probe.Sequence.Next(wall);
                 var length = ProbeCodec.Encode(new ProbeRequest(keys.Us, seq, wall), keys.Key,
@@ -754,6 +754,8 @@ public sealed partial class Prober(
         public SourceSocket Source { get; } = source;
         public string? Device => Source.Key.Device;
         public ProbeSequence Sequence { get; } = sequence;
+        /// <summary>The peer's keys as the keyring last had them; only the loop's turn uses it.</summary>
+        public Keyring.ProbingCache Keys;
         public Dictionary<ulong, Pending> Pending { get; } = [];
         /// <summary>
         /// Closed by a change of candidates or the loop's end: entries of the queues that are its are skipped. A flag,

@@ -125,6 +125,28 @@ public class DomainTests
         Assert.Equal(Key, key.ToString());
     }
 
+    [Fact]
+    public void PeerKeys_are_equal_exactly_when_their_bytes_are()
+    {
+        var bytes = PeerKey.Parse(Key).ToBytes();
+        Assert.Equal(Convert.FromBase64String(Key), bytes);
+        var same = PeerKey.FromBytes(bytes);
+        Assert.True(PeerKey.Parse(Key) == same);
+        Assert.Equal(PeerKey.Parse(Key).GetHashCode(), same.GetHashCode());
+        // A key differing in any one byte differs, whichever word of the key holds it.
+        for (var i = 0; i < PeerKey.KeyLength; i++)
+        {
+            var other = (byte[])bytes.Clone();
+            other[i] ^= 1;
+            Assert.NotEqual(same, PeerKey.FromBytes(other));
+        }
+        Assert.NotEqual(default, PeerKey.FromBytes(new byte[32]));
+        Span<byte> copy = stackalloc byte[PeerKey.KeyLength];
+        same.CopyTo(copy);
+        Assert.Equal(bytes, copy.ToArray());
+        Assert.Throws<InvalidOperationException>(() => default(PeerKey).ToBytes());
+    }
+
     [Theory]
     [InlineData("", "a WireGuard key is empty")]
     [InlineData("not base64!", "is not base64")]

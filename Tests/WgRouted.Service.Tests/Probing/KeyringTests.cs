@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using WgRouted.Engine;
 using WgRouted.Engine.Probe;
 using WgRouted.Integrations.Netlink;
+using WgRouted.Service.Probing;
 
 namespace WgRouted.Service.Tests.Probing;
 
@@ -31,10 +32,18 @@ public sealed class KeyringTests : IDisposable
     [Fact]
     public void A_new_device_key_a_new_port_and_a_lost_key_each_reach_the_probes_at_once()
     {
+        // A path's probe holds the keys it last took (the prober's turn): each change must reach it too.
+        var cache = default(Keyring.ProbingCache);
+        var before = _f.Keyring.ProbingOf(_f.Peer, ref cache);
+        Assert.Same(_f.Keyring.ProbingOf(_f.Peer), before);
+        Assert.Same(before, _f.Keyring.ProbingOf(_f.Peer, ref cache));
+
         var rotated = RandomNumberGenerator.GetBytes(32);
         _f.Keyring.Observe(ProbingFixture.Interface, Device(rotated, 40000));
         var probing = _f.Keyring.ProbingOf(_f.Peer);
         Assert.NotNull(probing);
+        Assert.Same(probing, _f.Keyring.ProbingOf(_f.Peer, ref cache));
+        Assert.NotSame(before, probing);
         Assert.Equal(PeerKey.FromBytes(WireGuardKeys.PublicKey(rotated)), probing.Us);
         Assert.Equal((ushort)40000, probing.ListenPort);
         var expected = ProbeKeys.Derive(_f.PeerPrivate, _f.Peer.ToBytes(), WireGuardKeys.PublicKey(rotated));
@@ -45,9 +54,11 @@ public sealed class KeyringTests : IDisposable
         _f.Keyring.Observe(ProbingFixture.Interface, Device(rotated, 40001));
         Assert.Same(probing.Key, _f.Keyring.KeyFor(_f.Peer));
         Assert.Equal((ushort)40001, _f.Keyring.ProbingOf(_f.Peer)?.ListenPort);
+        Assert.Equal((ushort)40001, _f.Keyring.ProbingOf(_f.Peer, ref cache)?.ListenPort);
 
         _f.Keyring.Observe(ProbingFixture.Interface, Device(null, 40001));
         Assert.Null(_f.Keyring.ProbingOf(_f.Peer));
+        Assert.Null(_f.Keyring.ProbingOf(_f.Peer, ref cache));
         Assert.Null(_f.Keyring.KeyFor(_f.Peer));
     }
 }
