@@ -377,10 +377,7 @@ public sealed partial class EndpointPolicy
     /// <summary><see cref="Rank"/> with both paths' <see cref="IsPreferredSource"/> known.</summary>
     private static int RankKnown(PathState x, bool xPreferred, PathState y, bool yPreferred)
     {
-        var c = xPreferred.CompareTo(yPreferred);
-        if (c != 0)
-            return -c;
-        c = x.Order.CompareTo(y.Order);
+        var c = ComparePreferenceKnown(x, xPreferred, y, yPreferred);
         if (c != 0)
             return c;
         c = (x.Quality.SrttMs ?? double.MaxValue).CompareTo(y.Quality.SrttMs ?? double.MaxValue);
@@ -388,9 +385,13 @@ public sealed partial class EndpointPolicy
     }
 
     /// <summary>Rule 2's first two keys only.</summary>
-    public int ComparePreference(PeerState state, PathState x, PathState y, DateTimeOffset now)
+    public int ComparePreference(PeerState state, PathState x, PathState y, DateTimeOffset now) =>
+        ComparePreferenceKnown(x, IsPreferredSource(state, x, now), y, IsPreferredSource(state, y, now));
+
+    /// <summary><see cref="ComparePreference"/> with both paths' <see cref="IsPreferredSource"/> known.</summary>
+    private static int ComparePreferenceKnown(PathState x, bool xPreferred, PathState y, bool yPreferred)
     {
-        var c = IsPreferredSource(state, x, now).CompareTo(IsPreferredSource(state, y, now));
+        var c = xPreferred.CompareTo(yPreferred);
         return c != 0 ? -c : x.Order.CompareTo(y.Order);
     }
 
