@@ -22,6 +22,12 @@ public readonly record struct Endpoint
 
     public AddressFamily Family => Address.AddressFamily;
 
+    /// <summary>By port, then by address (by reference first: see <see cref="CandidatePath.Equals(CandidatePath)"/>).</summary>
+    public bool Equals(Endpoint other) =>
+        Port == other.Port && (ReferenceEquals(Address, other.Address) || (Address is not null && Address.Equals(other.Address)));
+
+    public override int GetHashCode() => HashCode.Combine(Address, Port);
+
     public static Endpoint Parse(string text) =>
         TryParse(text, out var endpoint, out var error) ? endpoint : throw new FormatException(error);
 

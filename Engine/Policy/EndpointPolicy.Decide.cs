@@ -41,7 +41,7 @@ public sealed partial class EndpointPolicy
 
     private bool HasUsable(PeerState state, DateTimeOffset now)
     {
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (IsUsable(state, p, now))
                 return true;
         return false;
@@ -134,7 +134,7 @@ public sealed partial class EndpointPolicy
         if (state.LastSwitchAt is { } last && now - last < Options.MinSwitchInterval)
             return null;
         PathState? faster = null;
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (p != active
                 && p.RttBetterSince is { } since
                 && now - since >= Options.RttSustain
@@ -175,7 +175,7 @@ public sealed partial class EndpointPolicy
         var since = missing.Quality.MissingSince;
         var until = missing.Quality.LastProbeAt;
         PathState? witness = null;
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (p != missing && p.Quality.LastSuccessAt is { } answered && answered >= since && answered <= until
                 && IsUsable(state, p, now) && (witness is null || Rank(state, p, witness, now) < 0))
                 witness = p;
@@ -193,7 +193,7 @@ public sealed partial class EndpointPolicy
         if (state.Stock || state.Active is not { } a || state.Find(a) is not { } active || !IsMissing(active, now)
             || Witness(state, active, now) is not null)
             return false;
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (p != active && IsUsable(state, p, now))
                 return true;
         return false;
@@ -209,7 +209,7 @@ public sealed partial class EndpointPolicy
         if (!AwaitsWitness(state, now))
             return null;
         var active = state.Find(state.Active!.Value)!;
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (p != active && p.Quality.LastSuccessAt > active.Quality.LastProbeAt && IsUsable(state, p, now))
                 return active.Quality.LastProbeAt;
         return null;
@@ -229,7 +229,7 @@ public sealed partial class EndpointPolicy
 
     private static bool AllDown(PeerState state)
     {
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (!p.Down)
                 return false;
         return state.Paths.Count > 0;
@@ -243,7 +243,7 @@ public sealed partial class EndpointPolicy
     /// </remarks>
     private static bool HasUnprobedPreferredOver(PeerState state, PathState best)
     {
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
         {
             if (p == best || p.Quality.Samples > 0 || p.Down)
                 continue;
@@ -259,7 +259,7 @@ public sealed partial class EndpointPolicy
 
     private static bool HasUnprobed(PeerState state)
     {
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (p.Quality.Samples == 0 && !p.Down)
                 return true;
         return false;
@@ -328,7 +328,7 @@ public sealed partial class EndpointPolicy
             }
             return next;
         }
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
         {
             if (p == active || p.Down || p.Quality.ConsecutiveMisses >= Options.LossThreshold
                 || FreshUntil(state, p) is not { } until)
@@ -360,7 +360,7 @@ public sealed partial class EndpointPolicy
     {
         PathState? best = null;
         var bestPreferred = false;
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
         {
             if (!IsUsable(state, p, now))
                 continue;
@@ -408,7 +408,7 @@ public sealed partial class EndpointPolicy
         if (src.Equals(path.Path.Src))
             return true;
         // A stock peer's standby paths are not probed: the preferred path stands for itself while it may be tried.
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (p.Path.Src.Equals(src) && p.Path.Dst.Address.Equals(path.Path.Dst.Address)
                 && (IsUsable(state, p, now) || state.Stock && IsTriable(state, p, now)))
                 return false;

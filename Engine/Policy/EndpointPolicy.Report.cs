@@ -14,7 +14,7 @@ public sealed partial class EndpointPolicy
         ArgumentNullException.ThrowIfNull(state);
         List<PeerEvent>? events = null;
         PeerKey? peer = null;
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
         {
             var q = p.Quality;
             var r = p.Reported;

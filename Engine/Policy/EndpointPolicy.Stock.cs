@@ -65,7 +65,7 @@ public sealed partial class EndpointPolicy
     private PathState? BestTriable(PeerState state, DateTimeOffset now, PathState? except)
     {
         PathState? best = null;
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (p != except && IsTriable(state, p, now) && (best is null || Rank(state, p, best, now) < 0))
                 best = p;
         return best;
@@ -73,7 +73,7 @@ public sealed partial class EndpointPolicy
 
     private static bool PreferencesKnown(PeerState state)
     {
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (!state.PreferredSources.Exists(x => x.Dst.Equals(p.Path.Dst.Address)))
                 return false;
         return true;
@@ -96,7 +96,7 @@ public sealed partial class EndpointPolicy
             next = Earliest(state, next, fresh + TimeSpan.FromTicks(1));
         if (state.PreferencesChangedAt is { } changed)
             next = Earliest(state, next, changed + Options.TrialHoldDown);
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
             if (p.Down && p.DownAt is { } down)
                 next = Earliest(state, next, down + TrialBackoff(p.FailedTrials));
         return next;

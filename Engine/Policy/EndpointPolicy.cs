@@ -313,7 +313,7 @@ public sealed partial class EndpointPolicy(PolicyOptions options)
     {
         var active = state.Active is { } a ? state.Find(a) : null;
         var activeSrtt = active is not null && IsUsable(state, active, at) ? active.Quality.SrttMs : null;
-        foreach (var p in state.Paths)
+        foreach (var p in state.PathSpan)
         {
             // The RTT first: it rules out most paths, and the preference is the dearest test (every path of the peer).
             var better = activeSrtt is { } reference

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using WgRouted.Engine.Events;
 
 namespace WgRouted.Engine.Policy;
@@ -35,6 +36,12 @@ public sealed class PeerState
     /// <summary>Our usable sources and their links, the other side of the cross.</summary>
     public List<Source> Sources { get; set; } = [];
     public List<PathState> Paths { get; set; } = [];
+
+    /// <summary>
+    /// <see cref="Paths"/> to walk: the policy walks a peer's paths several times for each probe outcome, and a List's
+    /// enumerator is a call and a version check a step (perf at 1,000 peers).
+    /// </summary>
+    internal ReadOnlySpan<PathState> PathSpan => CollectionsMarshal.AsSpan(Paths);
     public List<PreferredSource> PreferredSources { get; set; } = [];
     /// <summary>When the kernel's preferred sources last changed: a preference must hold still before it moves the tunnel.</summary>
     public DateTimeOffset? PreferencesChangedAt { get; set; }
@@ -84,7 +91,7 @@ public sealed class PeerState
 
     public PathState? Find(CandidatePath path)
     {
-        foreach (var p in Paths)
+        foreach (var p in PathSpan)
             if (p.Path == path)
                 return p;
         return null;
