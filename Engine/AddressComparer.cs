@@ -22,6 +22,12 @@ public sealed class AddressComparer : IComparer<IPAddress>
         return c != 0 || x.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 ? c : x.ScopeId.CompareTo(y.ScopeId);
     }
 
+    /// <summary>
+    /// Equal addresses, by reference first: a probe's outcome carries the instances the policy handed the prober, so
+    /// the address objects are nearly never read.
+    /// </summary>
+    public static bool Same(IPAddress? x, IPAddress? y) => ReferenceEquals(x, y) || (x is not null && x.Equals(y));
+
     public static int Compare(CandidatePath x, CandidatePath y)
     {
         var c = Instance.Compare(x.Src, y.Src);

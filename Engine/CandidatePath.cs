@@ -22,10 +22,7 @@ public readonly record struct CandidatePath
 
     public AddressFamily Family => Src.AddressFamily;
 
-    // The same instances nearly always (a probe's outcome carries the path the policy handed the prober): compared by
-    // reference first, an address object is not read at all.
-    public bool Equals(CandidatePath other) =>
-        (ReferenceEquals(Src, other.Src) || (Src is not null && Src.Equals(other.Src))) && Dst.Equals(other.Dst);
+    public bool Equals(CandidatePath other) => AddressComparer.Same(Src, other.Src) && Dst.Equals(other.Dst);
 
     public override int GetHashCode() => HashCode.Combine(Src, Dst);
 

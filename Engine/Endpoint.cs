@@ -22,9 +22,7 @@ public readonly record struct Endpoint
 
     public AddressFamily Family => Address.AddressFamily;
 
-    /// <summary>By port, then by address (by reference first: see <see cref="CandidatePath.Equals(CandidatePath)"/>).</summary>
-    public bool Equals(Endpoint other) =>
-        Port == other.Port && (ReferenceEquals(Address, other.Address) || (Address is not null && Address.Equals(other.Address)));
+    public bool Equals(Endpoint other) => Port == other.Port && AddressComparer.Same(Address, other.Address);
 
     public override int GetHashCode() => HashCode.Combine(Address, Port);
 

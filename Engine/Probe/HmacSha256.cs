@@ -60,14 +60,8 @@ internal sealed unsafe class HmacSha256
         Sha256Ctx inner, outer;
         try
         {
-            pad.Fill(0x36);
-            for (var i = 0; i < key.Length; i++)
-                pad[i] ^= key[i];
-            Keyed(&inner, pad);
-            pad.Fill(0x5c);
-            for (var i = 0; i < key.Length; i++)
-                pad[i] ^= key[i];
-            Keyed(&outer, pad);
+            Keyed(&inner, pad, key, 0x36);
+            Keyed(&outer, pad, key, 0x5c);
             return new HmacSha256(inner, outer);
         }
         finally
@@ -76,8 +70,12 @@ internal sealed unsafe class HmacSha256
         }
     }
 
-    private static void Keyed(Sha256Ctx* ctx, ReadOnlySpan<byte> pad)
+    /// <summary>The state after the key's block padded with <paramref name="fill"/> (ipad or opad).</summary>
+    private static void Keyed(Sha256Ctx* ctx, Span<byte> pad, ReadOnlySpan<byte> key, byte fill)
     {
+        pad.Fill(fill);
+        for (var i = 0; i < key.Length; i++)
+            pad[i] ^= key[i];
         fixed (byte* p = pad)
             if (Init(ctx) != 1 || Update(ctx, p, (nuint)pad.Length) != 1)
                 throw new InvalidOperationException("libcrypto's SHA256 failed");
