@@ -1,3 +1,5 @@
+using WgRouted.Engine;
+
 namespace WgRouted.Service.Daemon;
 
 /// <summary>
@@ -26,24 +28,26 @@ public sealed class Doorbell
     }
 
     /// <summary>
-    /// Until rung or <paramref name="delay"/> has passed on <paramref name="time"/> (null: until rung), then clears
-    /// the ring: the caller takes what was posted before. On the system clock the wait is the kernel's timed wait; on
-    /// any other (tests) a timer of that clock rings.
+    /// Until rung or <paramref name="deadline"/> has come on <paramref name="clock"/> (null: until rung), then clears the
+    /// ring: the caller takes what was posted before. On the system clock the wait is the kernel's timed wait; on any
+    /// other (tests) a timer of that clock rings.
     /// </summary>
-    public void Wait(TimeSpan? delay, TimeProvider time)
+    public void Wait(DateTimeOffset? deadline, MonotonicClock clock, TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(clock);
         ArgumentNullException.ThrowIfNull(time);
         ITimer? timer = null;
         var wait = Timeout.Infinite;
-        if (delay is { } d)
+        if (deadline is { } at)
         {
-            if (d <= TimeSpan.Zero)
-                wait = 0;
-            else if (ReferenceEquals(time, TimeProvider.System))
+            if (ReferenceEquals(time, TimeProvider.System))
+            {
+                var d = at - clock.Now;
                 // Whole milliseconds, rounded up: a wait cut short would wake the loop early to find nothing due.
-                wait = (int)Math.Min(int.MaxValue, Math.Ceiling(d.TotalMilliseconds));
+                wait = d <= TimeSpan.Zero ? 0 : (int)Math.Min(int.MaxValue, Math.Ceiling(d.TotalMilliseconds));
+            }
             else
-                timer = time.CreateTimer(static s => ((Doorbell)s!).Ring(), this, d, Timeout.InfiniteTimeSpan);
+                timer = TimerAt(at, clock, time, ref wait);
         }
         using (timer)
             lock (_gate)
@@ -52,5 +56,28 @@ public sealed class Doorbell
                     Monitor.Wait(_gate, wait);
                 _rung = false;
             }
+    }
+
+    /// <summary>
+    /// A timer of a test's clock that rings at <paramref name="at"/>, or none and <paramref name="wait"/> 0 when that has
+    /// come. The clock takes a timer's delay from the moment it makes it: moved on by another thread between our reading
+    /// and that moment, the timer would ring late by the move (forever, for a test that moves the clock only after the
+    /// loop's next step), so a timer made while the clock moved is made again.
+    /// </summary>
+    private ITimer? TimerAt(DateTimeOffset at, MonotonicClock clock, TimeProvider time, ref int wait)
+    {
+        while (true)
+        {
+            var now = clock.Now;
+            if (at <= now)
+            {
+                wait = 0;
+                return null;
+            }
+            var timer = time.CreateTimer(static s => ((Doorbell)s!).Ring(), this, at - now, Timeout.InfiniteTimeSpan);
+            if (clock.Now == now)
+                return timer;
+            timer.Dispose();
+        }
     }
 }

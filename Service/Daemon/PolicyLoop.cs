@@ -66,7 +66,7 @@ public sealed partial class PolicyLoop(
                 Advance(now);
                 continue;
             }
-            inbox.Bell.Wait(deadline - now, time);
+            inbox.Bell.Wait(deadline, _now, time);
             while (reader.TryRead(out var item))
                 Handle(item);
             if (reader.Completion.IsCompleted)

@@ -140,9 +140,17 @@ public sealed partial class Prober(
     /// <summary>The probe's socket is bound to a link without carrier. Under _lock.</summary>
     private bool NoCarrier(PathProbe probe) => probe.Device is { } device && _noCarrier.Contains(device);
 
+    // The paths each peer was last given, kept by the loop's thread: a prober started again after a failure (its sockets
+    // closed with its loop) opens them again, where it would otherwise probe nothing until the candidates next changed.
+    private readonly Dictionary<PeerKey, IReadOnlyList<(CandidatePath Path, string? Link)>> _given = [];
+
     /// <summary>The peer's candidates changed: open sockets for new paths, close those of gone ones.</summary>
     private void SetPaths(PeerKey peer, IReadOnlyList<(CandidatePath Path, string? Link)> paths)
     {
+        if (paths.Count == 0)
+            _given.Remove(peer);
+        else
+            _given[peer] = paths;
         if (keyring.InterfaceOf(peer) is not { } itf || !Probed(peer))
             return;
         var probePort = config.Peers.First(p => p.Peer.PublicKey == peer).Peer.ProbePort;
@@ -315,12 +323,17 @@ public sealed partial class Prober(
         // Stopped, the sockets close with the loop: their threads would read and report answers on.
         try
         {
+            Volatile.Write(ref _readerFailure, null);
+            foreach (var (peer, paths) in _given.ToList())
+                SetPaths(peer, paths);
             while (!stoppingToken.IsCancellationRequested)
             {
                 while (reader.TryRead(out var command))
                     Apply(command);
+                if (Volatile.Read(ref _readerFailure) is { } failure)
+                    throw failure;
                 var next = Turn(_clock.Now);
-                schedule.Bell.Wait(next - _clock.Now, time);
+                schedule.Bell.Wait(next, _clock, time);
             }
         }
         finally
@@ -597,6 +610,24 @@ public sealed partial class Prober(
     private void Receive(SourceSocket source)
     {
         Thread.CurrentThread.Name = $"probe rx {source.Name}";
+        try
+        {
+            ReadAnswers(source);
+        }
+        catch (Exception e) when (!source.Receiver.IsDisposed)
+        {
+            // A reader gone would leave its socket's answers unread and every probe on it missed: the prober fails
+            // as a whole, and its supervisor starts it again with fresh sockets.
+            Interlocked.CompareExchange(ref _readerFailure, new IOException($"the reader of probe socket {source.Name} failed: {e.Message}", e), null);
+            schedule.Bell.Ring();
+        }
+    }
+
+    /// <summary>A socket's reader that failed, for the loop to fail with.</summary>
+    private Exception? _readerFailure;
+
+    private void ReadAnswers(SourceSocket source)
+    {
         var buffers = new byte[ReadBatch * AnswerSlot];
         var datagrams = new Datagram[ReadBatch];
         var guard = new ProbeGuard();

@@ -11,6 +11,8 @@ internal sealed class ReceivingSocket(IDatagramSocket socket) : IDisposable
 
     public IDatagramSocket Socket { get; } = socket;
 
+    public bool IsDisposed => Volatile.Read(ref _disposed) != 0;
+
     /// <summary>The loop reading it (kept so that it is not a fire-and-forget task).</summary>
     public Task? Receiving { get; set; }
 
