@@ -55,12 +55,15 @@ public sealed partial class HandshakeProber(
     {
         var reader = schedule.Reader;
         using var alarm = new Alarm(time, _clock, stoppingToken);
+        Volatile.Write(ref _readerFailure, null);
         try
         {
             while (!stoppingToken.IsCancellationRequested)
             {
                 while (reader.TryRead(out var command))
                     Apply(command.Command);
+                if (Volatile.Read(ref _readerFailure) is { } failure)
+                    throw failure;
                 var now = _clock.Now;
                 var next = Turn(now);
                 try
@@ -276,7 +279,7 @@ public sealed partial class HandshakeProber(
         }
         _sockets[key] = channel;
         LogOpened(logger, src.ToString(), device ?? "-");
-        channel.Receiving = ReceiveAsync(channel, port);
+        channel.Receiving = ReceiveAsync(channel, $"{src}%{device ?? "-"}:{port}", port);
         return channel;
     }
 
@@ -292,7 +295,25 @@ public sealed partial class HandshakeProber(
             }
     }
 
-    private async Task ReceiveAsync(ReceivingSocket channel, ushort port)
+    private async Task ReceiveAsync(ReceivingSocket channel, string name, ushort port)
+    {
+        try
+        {
+            await ReadAnswersAsync(channel, port);
+        }
+        catch (Exception e) when (!channel.IsDisposed)
+        {
+            // A reader gone would leave the socket's answers unread and every handshake over it missed: the prober
+            // fails as a whole, and its supervisor starts it again (the sockets are opened again as handshakes leave).
+            Interlocked.CompareExchange(ref _readerFailure, new IOException($"the reader of handshake socket {name} failed: {e.Message}", e), null);
+            schedule.Post(new HandshakeSchedule(new ProbeNow(null)));
+        }
+    }
+
+    /// <summary>A socket's reader that failed, for the loop to fail with.</summary>
+    private Exception? _readerFailure;
+
+    private async Task ReadAnswersAsync(ReceivingSocket channel, ushort port)
     {
         var buffer = new byte[HandshakeCodec.InitiationSize];
         var cookie = new byte[HandshakeCodec.CookieSize];

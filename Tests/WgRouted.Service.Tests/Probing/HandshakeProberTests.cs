@@ -76,6 +76,27 @@ public sealed class HandshakeProberTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_socket_reader_that_fails_fails_the_prober_and_the_prober_started_again_checks_the_peer_on()
+    {
+        await Start();
+        await Until(() => Replied(A) == 1, "the first handshake answered");
+        // The failure surfaces with the next answer: a fault no catch in the reader expects.
+        _f.Network.FailNextReceive(new IPEndPoint(A.Src, ListenPort), new NotSupportedException("injected"));
+        _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+        var failure = await Assert.ThrowsAsync<IOException>(() => _prober.ExecuteTask!.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Contains("handshake socket 198.18.1.2%upa:51820", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("injected", failure.Message, StringComparison.Ordinal);
+        Assert.False(_f.Network.IsBound(new IPEndPoint(A.Src, ListenPort)));
+
+        // Started again, as its supervisor does: the peer and its active path are still known, no schedule posted.
+        var answered = Replied(A);
+        await _prober.StartAsync(CancellationToken.None);
+        _f.Time.Advance(TimeSpan.FromMilliseconds(250));
+        await Until(() => Replied(A) > answered, "a handshake answered after the restart");
+        Assert.Empty(_peer.Refused);
+    }
+
+    [Fact]
     public async Task Making_another_path_active_is_a_handshake_over_it_that_moves_the_peer()
     {
         await Start();
