@@ -29,15 +29,26 @@ internal sealed class Alarm(TimeProvider time, MonotonicClock clock, Cancellatio
         {
             _timer = new CancellationTokenSource(delay, time);
             _wait = CancellationTokenSource.CreateLinkedTokenSource(stopping, _timer.Token);
-            _at = due;
         }
         else if (due < _at)
-        {
             _timer.CancelAfter(delay);
-            _at = due;
+        else
+            return _wait!.Token;
+        _at = due;
+        // A test's clock moved by another thread while the timer was set would make it ring late by the move (see
+        // Doorbell): set again from the moved time, a few times at most.
+        for (var attempt = 1; attempt < TimerAttempts && !ReferenceEquals(time, TimeProvider.System); attempt++)
+        {
+            var after = clock.Now;
+            if (after == now)
+                break;
+            now = after;
+            _timer.CancelAfter(due > now ? due - now : TimeSpan.Zero);
         }
         return _wait!.Token;
     }
+
+    private const int TimerAttempts = 3;
 
     private void Disarm()
     {

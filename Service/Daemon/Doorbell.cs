@@ -62,11 +62,12 @@ public sealed class Doorbell
     /// A timer of a test's clock that rings at <paramref name="at"/>, or none and <paramref name="wait"/> 0 when that has
     /// come. The clock takes a timer's delay from the moment it makes it: moved on by another thread between our reading
     /// and that moment, the timer would ring late by the move (forever, for a test that moves the clock only after the
-    /// loop's next step), so a timer made while the clock moved is made again.
+    /// loop's next step), so a timer made while the clock moved is made again. A few times at most: a clock that moves
+    /// on its own (one that advances as it is read) keeps the last.
     /// </summary>
     private ITimer? TimerAt(DateTimeOffset at, MonotonicClock clock, TimeProvider time, ref int wait)
     {
-        while (true)
+        for (var attempt = 1; ; attempt++)
         {
             var now = clock.Now;
             if (at <= now)
@@ -75,9 +76,11 @@ public sealed class Doorbell
                 return null;
             }
             var timer = time.CreateTimer(static s => ((Doorbell)s!).Ring(), this, at - now, Timeout.InfiniteTimeSpan);
-            if (clock.Now == now)
+            if (clock.Now == now || attempt == TimerAttempts)
                 return timer;
             timer.Dispose();
         }
     }
+
+    private const int TimerAttempts = 3;
 }

@@ -8,33 +8,6 @@ public sealed class DoorbellTests
 {
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 12, 1, 12, 0, 0, TimeSpan.Zero));
 
-    /// <summary>
-    /// A test's clock that another thread moves on at the worst moment: after the loop read the time, before the clock
-    /// makes the wait's timer (once).
-    /// </summary>
-    private sealed class MovedWhileSetting(FakeTimeProvider inner, TimeSpan move) : TimeProvider
-    {
-        private int _moved;
-
-        private int _timers;
-
-        public int Timers => Volatile.Read(ref _timers);
-
-        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow();
-
-        public override long GetTimestamp() => inner.GetTimestamp();
-
-        public override long TimestampFrequency => inner.TimestampFrequency;
-
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
-        {
-            Interlocked.Increment(ref _timers);
-            if (Interlocked.Exchange(ref _moved, 1) == 0)
-                inner.Advance(move);
-            return inner.CreateTimer(callback, state, dueTime, period);
-        }
-    }
-
     /// <summary>Waits on a thread of its own, as the loops do.</summary>
     private static Task Waiting(Doorbell bell, DateTimeOffset? deadline, MonotonicClock clock, TimeProvider time) =>
         Task.Factory.StartNew(() => bell.Wait(deadline, clock, time), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
