@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Time.Testing;
 using WgRouted.Engine;
 using WgRouted.Service.Daemon;
+using WgRouted.Service.Tests.Probing;
 
 namespace WgRouted.Service.Tests.Daemon;
 
@@ -60,22 +61,11 @@ public sealed class DoorbellTests
         var deadline = clock.Now + TimeSpan.FromMilliseconds(60);
         var time = new MovedWhileSetting(_time, TimeSpan.FromMilliseconds(10));
         var wait = Waiting(bell, deadline, clock, time);
-        await Until(() => time.Timers == 2);
+        await ProbingFixture.Until(() => time.Timers == 2, "the timer made again");
         await Task.Delay(100);
         Assert.False(wait.IsCompleted);
         _time.Advance(TimeSpan.FromMilliseconds(50));
         await wait.WaitAsync(TimeSpan.FromSeconds(5));
         Assert.Equal(deadline, clock.Now);
-    }
-
-    private static async Task Until(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(5);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-                throw new TimeoutException();
-            await Task.Delay(5);
-        }
     }
 }
